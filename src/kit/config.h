@@ -1,0 +1,97 @@
+/* config.h - the process configuration, read once from SHOPSPHERE_* variables.
+ *
+ * Every port, address and secret comes from the environment with a local
+ * default. config_load() validates every value and names the variable that is
+ * wrong; the struct is read-only afterwards and shared by all threads.
+ */
+#ifndef SHOPSPHERE_KIT_CONFIG_H
+#define SHOPSPHERE_KIT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Every process of the platform, in port order. The topology is config, not
+ * domain knowledge: the kit needs it to find a peer's address. */
+enum service_id {
+  SVC_GATEWAY = 0,
+  SVC_USER,
+  SVC_PRODUCT,
+  SVC_CART,
+  SVC_ORDER,
+  SVC_PAYMENT,
+  SVC_SHIPPING,
+  SVC_REVIEW,
+  SVC_NOTIFICATION,
+  SVC_ADMIN,
+  SVC_AUTH,
+  SVC_SEARCH,
+  SVC_RECOMMENDATION,
+  SVC_SANDBOX_PAYMENT,
+  SVC_SANDBOX_COURIER,
+  SVC_COUNT
+};
+
+/* "gateway", "user", ..., "sandbox-payment", "sandbox-courier". */
+const char *service_name(enum service_id id);
+
+/* Its PostgreSQL schema: the name with '-' as '_' ("sandbox_payment"). */
+void service_schema_name(enum service_id id, char *out, size_t size);
+
+/* Looks a name up; returns SVC_COUNT when unknown. */
+enum service_id service_lookup(const char *name);
+
+/* Port offset from SHOPSPHERE_PORT_BASE (gateway 0 ... sandboxes 15, 16). */
+int service_port_offset(enum service_id id);
+
+#define CONFIG_URL_MAX 512
+
+struct config {
+  char profile[32];        /* SHOPSPHERE_PROFILE: dev | test | prod */
+  char log_level[16];      /* SHOPSPHERE_LOG_LEVEL: debug|info|warn|error */
+  char bind_address[64];   /* SHOPSPHERE_BIND_ADDRESS */
+  int port_base;           /* SHOPSPHERE_PORT_BASE */
+  int ports[SVC_COUNT];    /* SHOPSPHERE_<SERVICE>_PORT, else base+offset */
+  char urls[SVC_COUNT][CONFIG_URL_MAX]; /* SHOPSPHERE_<SERVICE>_URL */
+
+  char database_url[CONFIG_URL_MAX]; /* SHOPSPHERE_DATABASE_URL (secret) */
+  char redis_url[CONFIG_URL_MAX];    /* SHOPSPHERE_REDIS_URL (secret) */
+  char amqp_url[CONFIG_URL_MAX];     /* SHOPSPHERE_AMQP_URL (secret) */
+  int db_pool_size;                  /* SHOPSPHERE_DB_POOL_SIZE */
+  int redis_pool_size;               /* SHOPSPHERE_REDIS_POOL_SIZE */
+
+  int http_threads;            /* SHOPSPHERE_HTTP_THREADS */
+  long max_body_bytes;         /* SHOPSPHERE_MAX_BODY_BYTES (1 MiB) */
+  long max_header_bytes;       /* SHOPSPHERE_MAX_HEADER_BYTES */
+  int connection_timeout_s;    /* SHOPSPHERE_CONNECTION_TIMEOUT */
+  int max_connections;         /* SHOPSPHERE_MAX_CONNECTIONS */
+  int shutdown_grace_ms;       /* SHOPSPHERE_SHUTDOWN_GRACE_MS */
+
+  int upstream_timeout_ms;     /* SHOPSPHERE_UPSTREAM_TIMEOUT_MS (5000) */
+  int upstream_retries;        /* SHOPSPHERE_UPSTREAM_RETRIES */
+  int breaker_volume;          /* SHOPSPHERE_BREAKER_VOLUME (20) */
+  int breaker_error_percent;   /* SHOPSPHERE_BREAKER_ERROR_PERCENT (50) */
+  int breaker_sleep_ms;        /* SHOPSPHERE_BREAKER_SLEEP_MS (30000) */
+
+  int rate_limit_per_minute;   /* SHOPSPHERE_RATE_LIMIT_PER_MINUTE (100) */
+  char cors_origins[CONFIG_URL_MAX]; /* SHOPSPHERE_CORS_ORIGINS, comma list */
+
+  char var_dir[CONFIG_URL_MAX];  /* SHOPSPHERE_VAR_DIR */
+  char web_root[CONFIG_URL_MAX]; /* SHOPSPHERE_WEB_ROOT */
+
+  char admin_email[256];    /* SHOPSPHERE_ADMIN_EMAIL */
+  char admin_password[256]; /* SHOPSPHERE_ADMIN_PASSWORD (secret) */
+};
+
+/* Fills cfg from the environment. On a bad value writes one line naming the
+ * variable to err (e.g. "SHOPSPHERE_GATEWAY_PORT: not a port: 'x'") and
+ * returns KIT_INVALID; KIT_OK otherwise. */
+int config_load(struct config *cfg, char *err, size_t err_size);
+
+/* Prints every setting as "NAME=value" lines, secrets (passwords inside URLs,
+ * the admin password) redacted. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Writes url with any password replaced by "***" into out. */
+void config_redact_url(const char *url, char *out, size_t out_size);
+
+#endif

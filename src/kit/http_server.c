@@ -1,0 +1,305 @@
+/* http_server.c - the HTTP server on libmicrohttpd.
+ *
+ * One epoll daemon per service with a pool of threads (handlers may block on
+ * PostgreSQL, so more threads than cores). Per request: the raw URI is taken
+ * from the URI log callback (libmicrohttpd hands handlers a decoded path
+ * without its query), headers are collected, the body is accumulated up to
+ * the cap (413 beyond, in our envelope), then http_handle() runs the
+ * middleware and the router, and the struct http_response becomes an MHD
+ * response. The request context, its arena and body are freed in the
+ * completion callback, whatever happened.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kit/breaker.h"
+#include "kit/http.h"
+#include "kit/log.h"
+
+/* Bodies up to this many times the cap are read and dropped before the 413
+ * goes out; larger ones are answered at once and the connection closed. */
+#define DISCARD_FACTOR 8
+
+struct http_server {
+  struct MHD_Daemon *daemon;
+  const struct router *router;
+  struct service *svc;
+  char service_name[48];
+  long max_body_bytes;
+  atomic_int inflight;
+  bool quiesced;
+};
+
+/* Everything one request owns. */
+struct request_ctx {
+  struct arena arena;
+  char *uri;           /* raw request target, arena-owned */
+  char *body;          /* malloc'd, NUL-terminated */
+  size_t body_len;
+  size_t body_cap;
+  bool too_large;
+  size_t received; /* body bytes read, kept or dropped */
+  bool started;
+  struct http_request req;
+};
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
+  struct http_server *s = cls;
+  struct request_ctx *ctx = calloc(1, sizeof *ctx);
+  if (ctx == NULL) return NULL;
+  arena_init(&ctx->arena, 4096);
+  ctx->uri = arena_strdup(&ctx->arena, uri);
+  atomic_fetch_add(&s->inflight, 1);
+  return ctx;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  struct http_server *s = cls;
+  struct request_ctx *ctx = *con_cls;
+  if (ctx == NULL) return;
+  free(ctx->body);
+  arena_free(&ctx->arena);
+  free(ctx);
+  *con_cls = NULL;
+  atomic_fetch_sub(&s->inflight, 1);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  struct http_request *req = cls;
+  if (req->header_count >= HTTP_MAX_HEADERS) return MHD_NO; /* stop */
+  req->headers[req->header_count].name = key;
+  req->headers[req->header_count].value = value ? value : "";
+  req->header_count++;
+  return MHD_YES;
+}
+
+/* Turns our response into an MHD one and queues it. */
+static enum MHD_Result send_response(struct MHD_Connection *con,
+                                     struct http_response *res,
+                                     bool head_request) {
+  struct MHD_Response *mr;
+  if (head_request) {
+    mr = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  } else {
+    /* MHD takes the body and frees it with free(). */
+    mr = MHD_create_response_from_buffer(res->body_len,
+                                         res->body ? res->body : "",
+                                         res->body ? MHD_RESPMEM_MUST_FREE
+                                                   : MHD_RESPMEM_PERSISTENT);
+    if (mr != NULL) res->body = NULL;
+  }
+  if (mr == NULL) return MHD_NO;
+  if (res->content_type[0] != '\0')
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            res->content_type);
+  for (size_t i = 0; i < res->header_count; i++)
+    MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value);
+  enum MHD_Result r = MHD_queue_response(con, res->status, mr);
+  MHD_destroy_response(mr);
+  return r;
+}
+
+static void fill_request(struct http_server *s, struct request_ctx *ctx,
+                         struct MHD_Connection *con, const char *method) {
+  struct http_request *req = &ctx->req;
+  req->arena = &ctx->arena;
+  req->svc = s->svc;
+  req->method = arena_strdup(&ctx->arena, method);
+  char *q = ctx->uri ? strchr(ctx->uri, '?') : NULL;
+  if (q != NULL) {
+    *q = '\0';
+    req->query = q + 1;
+  } else {
+    req->query = "";
+  }
+  req->path = ctx->uri && ctx->uri[0] == '/' ? ctx->uri : "/";
+  MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, req);
+
+  char ip[INET6_ADDRSTRLEN] = "";
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci != NULL && ci->client_addr != NULL) {
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+                sizeof ip);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip,
+                sizeof ip);
+  }
+  req->client_ip = arena_strdup(&ctx->arena, ip);
+}
+
+/* Answers 413 in the envelope (ids assigned so the trace id is right). */
+static enum MHD_Result reply_too_large(struct http_server *s,
+                                       struct request_ctx *ctx,
+                                       struct MHD_Connection *con) {
+  struct http_response res;
+  http_response_init(&res);
+  http_assign_ids(&ctx->req);
+  ctx->req.route = "too_large";
+  char msg[96];
+  snprintf(msg, sizeof msg, "request body exceeds %ld bytes",
+           s->max_body_bytes);
+  http_reply_error(&res, &ctx->req, API_PAYLOAD_TOO_LARGE, msg, NULL);
+  http_response_header(&res, "X-Request-Id", ctx->req.request_id);
+  http_response_header(&res, "Connection", "close");
+  log_context_set(s->service_name, ctx->req.trace_id, ctx->req.request_id);
+  log_warn("refused %s %s: body too large", ctx->req.method, ctx->req.path);
+  log_context_clear();
+  enum MHD_Result r = send_response(con, &res, false);
+  http_response_clear(&res);
+  return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  struct http_server *s = cls;
+  struct request_ctx *ctx = *con_cls;
+  if (ctx == NULL) return MHD_NO; /* out of memory in on_uri */
+
+  if (!ctx->started) {
+    ctx->started = true;
+    fill_request(s, ctx, con, method);
+    const char *cl = http_header(&ctx->req, "Content-Length");
+    long long declared = cl != NULL ? strtoll(cl, NULL, 10) : 0;
+    if (declared > s->max_body_bytes * DISCARD_FACTOR)
+      return reply_too_large(s, ctx, con);
+    /* Moderately oversized: read and drop the body, then answer 413. A
+     * client still sending when we answer and close would see a reset
+     * instead of our error. */
+    if (declared > s->max_body_bytes) ctx->too_large = true;
+    return MHD_YES;
+  }
+
+  if (*upload_data_size > 0) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    ctx->received += n;
+    if (ctx->too_large) {
+      if (ctx->received > (size_t)s->max_body_bytes * DISCARD_FACTOR)
+        return reply_too_large(s, ctx, con);
+      return MHD_YES;
+    }
+    if (ctx->body_len + n > (size_t)s->max_body_bytes) {
+      ctx->too_large = true; /* chunked upload beyond the cap */
+      return MHD_YES;
+    }
+    if (ctx->body_len + n + 1 > ctx->body_cap) {
+      size_t cap = ctx->body_cap ? ctx->body_cap : 1024;
+      while (cap < ctx->body_len + n + 1) cap *= 2;
+      char *grown = realloc(ctx->body, cap);
+      if (grown == NULL) return MHD_NO;
+      ctx->body = grown;
+      ctx->body_cap = cap;
+    }
+    memcpy(ctx->body + ctx->body_len, upload_data, n);
+    ctx->body_len += n;
+    ctx->body[ctx->body_len] = '\0';
+    return MHD_YES;
+  }
+
+  if (ctx->too_large) return reply_too_large(s, ctx, con);
+
+  struct http_request *req = &ctx->req;
+  req->body = ctx->body ? ctx->body : "";
+  req->body_len = ctx->body_len;
+
+  struct http_response res;
+  http_response_init(&res);
+  http_handle(s->router, s->service_name, req, &res);
+  enum MHD_Result r = send_response(con, &res, strcmp(method, "HEAD") == 0);
+  http_response_clear(&res);
+  log_context_clear();
+  return r;
+}
+
+static void on_panic(void *cls, const char *file, unsigned int line,
+                     const char *reason) {
+  log_error("libmicrohttpd panic at %s:%u: %s", file ? file : "?", line,
+            reason ? reason : "?");
+  abort();
+}
+
+struct http_server *http_server_start(const struct http_server_options *opt,
+                                      const struct router *router,
+                                      struct service *svc) {
+  struct http_server *s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  s->router = router;
+  s->svc = svc;
+  s->max_body_bytes = opt->max_body_bytes;
+  snprintf(s->service_name, sizeof s->service_name, "%s", opt->service_name);
+  atomic_init(&s->inflight, 0);
+  http_middleware_init();
+
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)opt->port);
+  if (inet_pton(AF_INET, opt->bind_address, &addr.sin_addr) != 1) {
+    log_error("bind address %s is not an IPv4 address", opt->bind_address);
+    free(s);
+    return NULL;
+  }
+
+  MHD_set_panic_func(on_panic, NULL);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  s->daemon = MHD_start_daemon(
+      flags, (uint16_t)opt->port, NULL, NULL, on_request, s,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->connection_timeout_s,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)opt->max_connections,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opt->max_header_bytes,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+      MHD_OPTION_END);
+  if (s->daemon == NULL) {
+    log_error("cannot listen on %s:%d (port in use?)", opt->bind_address,
+              opt->port);
+    free(s);
+    return NULL;
+  }
+  log_info("listening on http://%s:%d with %d threads", opt->bind_address,
+           opt->port, opt->threads);
+  return s;
+}
+
+void http_server_quiesce(struct http_server *s) {
+  if (s == NULL || s->quiesced) return;
+  MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+  s->quiesced = true;
+}
+
+int http_server_inflight(const struct http_server *s) {
+  return atomic_load(&((struct http_server *)s)->inflight);
+}
+
+void http_server_stop(struct http_server *s, int grace_ms) {
+  if (s == NULL) return;
+  http_server_quiesce(s);
+  int64_t deadline = clock_monotonic_ms() + grace_ms;
+  while (atomic_load(&s->inflight) > 0 && clock_monotonic_ms() < deadline)
+    usleep(10 * 1000);
+  if (atomic_load(&s->inflight) > 0)
+    log_warn("stopping with %d requests still in flight",
+             atomic_load(&s->inflight));
+  MHD_stop_daemon(s->daemon);
+  free(s);
+}
