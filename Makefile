@@ -1,0 +1,77 @@
+# ShopSphere: the developer front. CMake builds, scripts/ do the rest.
+#
+#   make run        install what is missing, build, start PostgreSQL/Redis/
+#                   RabbitMQ (dev profile, var/dev), migrate, seed, and run
+#                   every service (`shopsphere up`) in the foreground
+#   make test       the same set-up on other ports (var/test), then every suite
+#   make bench      benchmarks (var/bench), writes bench/results.json
+#   make stop       stop the dev servers that `make run` started
+#
+# Every target works from a fresh clone; see `make help`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+JOBS ?= 2
+RELEASE_DIR := build/release
+ASAN_DIR := build/asan
+
+.PHONY: help deps build build-asan run test bench stop status clean distclean
+
+help:
+	@echo "ShopSphere targets:"
+	@echo "  make run        build, start local servers (var/dev), migrate, seed, run the platform"
+	@echo "  make test       build with sanitizers, then unit + system tests (var/test, other ports)"
+	@echo "  make bench      release build + benchmarks; writes bench/results.json"
+	@echo "  make build      release build in $(RELEASE_DIR)"
+	@echo "  make build-asan debug build with AddressSanitizer/UBSan in $(ASAN_DIR)"
+	@echo "  make deps       install missing Debian packages (scripts/install-deps.sh)"
+	@echo "  make status     state of the dev servers"
+	@echo "  make stop       stop the dev servers (PostgreSQL, Redis, RabbitMQ)"
+	@echo "  make clean      remove build/;  make distclean: also stop servers and remove var/"
+
+deps:
+	scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(RELEASE_DIR) -j$(JOBS)
+
+build-asan:
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSHOPSPHERE_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+
+# Steps run in order even under `make -j`: each is a sub-make.
+run:
+	$(MAKE) deps
+	$(MAKE) build
+	scripts/run.sh
+
+test:
+	$(MAKE) deps
+	$(MAKE) build-asan
+	scripts/test.sh
+
+bench:
+	$(MAKE) deps
+	$(MAKE) build
+	scripts/bench.sh
+
+status:
+	scripts/infra.sh status --profile dev || true
+
+stop:
+	scripts/infra.sh stop all --profile dev
+
+clean:
+	rm -rf build
+
+# Stop the servers of every profile before their data goes.
+distclean: clean
+	for p in dev test bench; do \
+	  if [[ -d var/$$p ]]; then scripts/infra.sh stop all --profile $$p; fi; \
+	done
+	rm -rf var

@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Benchmarks of the HTTP path, in both topologies, against the machine's
+# ceiling. Uses the `bench` profile (var/bench; PostgreSQL 54322, Redis 63792,
+# RabbitMQ 56722, services on 28080+) so that neither `make run` nor
+# `make test` is disturbed, though they do share the CPUs.
+#
+# A row is one call: bench_row NAME TOPOLOGY URL [options]; the rows measured
+# in each platform topology are listed in bench_rows below.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+
+usage() {
+  cat <<'EOF'
+usage: scripts/bench.sh [--runs N] [--duration 10s] [--threads 2] [--connections 64]
+                        [--warmup 2s] [--keep-infra] [--only one-process|per-service]
+
+Measures, with wrk (-t2 -c64 -d10s, 3 runs each, medians reported):
+  nginx        a 1.5 KB static JSON file (nginx, 2 workers): the machine's ceiling
+  one-process  shopsphere serve --services=all
+  per-service  shopsphere up (one process per service)
+For each topology: the product service's /healthz directly (port base+2) and
+through the gateway (/api/v1/health/product). Prints a table (req/s, p50,
+p99, ratio to nginx, gateway/direct) and writes bench/results.json.
+
+Run `make build` first (`make bench` does). The bench servers (var/bench) are
+started if needed and stopped afterwards unless --keep-infra.
+Environment: SHOPSPHERE_BIN (default build/release/shopsphere); the platform
+gets the bench profile (scripts/profile.sh bench) and a rate limit high
+enough not to throttle the load generator.
+EOF
+}
+
+RUNS=3
+DURATION=10s
+THREADS=2
+CONNECTIONS=64
+WARMUP=2s
+KEEP_INFRA=0
+ONLY=""
+while (($#)); do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --keep-infra) KEEP_INFRA=1; shift ;;
+    --only) ONLY="$2"; shift 2 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+# shellcheck source=scripts/profile.sh
+. scripts/profile.sh bench
+BIN="${SHOPSPHERE_BIN:-build/release/shopsphere}"
+BASE="$SHOPSPHERE_PORT_BASE"
+WORK="$SHOPSPHERE_VAR_DIR"
+RESULTS="$ROOT/bench/results.json"
+REPORT_LUA="$ROOT/bench/wrk/report.lua"
+# The gateway's default budget (100 req/min per client) would turn the load
+# generator's requests into 429s: measure the path, not the limiter.
+export SHOPSPHERE_RATE_LIMIT_PER_MINUTE="${SHOPSPHERE_RATE_LIMIT_PER_MINUTE:-100000000}"
+
+say() { echo "[bench] $*"; }
+die() { echo "[bench] error: $*" >&2; exit 1; }
+
+command -v wrk >/dev/null || die "wrk is missing (scripts/install-deps.sh)"
+[[ -x "$BIN" ]] || die "$BIN is missing: run 'make build' first"
+mkdir -p "$WORK" "$ROOT/bench"
+
+# --- results --------------------------------------------------------------------
+# One entry per row, index-aligned.
+R_NAME=() R_TOPO=() R_URL=() R_RPS=() R_P50=() R_P99=() R_ERRORS=()
+R_RUNS=() R_BASELINE=() R_NOTE=() R_MIN_RPS=() R_MAX_P99=()
+NGINX_RPS=""
+
+# median V...: the middle value (mean of the two middle ones for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
+          else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# field LINE KEY: the value of KEY=... in a WRK_RESULT line.
+field() { sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
+
+# wait_2xx URL SECONDS: poll until URL answers 2xx.
+wait_2xx() {
+  local url="$1" secs="$2" i code=""
+  for ((i = 0; i < secs * 10; i++)); do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
+    [[ "$code" == 2* ]] && return 0
+    sleep 0.1
+  done
+  echo "$code"
+  return 1
+}
+
+# bench_row NAME TOPOLOGY URL [--baseline NAME] [--script FILE]
+#           [--min-rps N] [--max-p99 MS] [--connections N]
+# Measures URL $RUNS times with wrk after a warm-up and records the medians.
+#   --baseline NAME  also print this row's req/s relative to row NAME of the
+#                    same topology (e.g. gateway vs. direct)
+#   --script FILE    a wrk Lua script for the requests (POST bodies, paths);
+#                    bench/wrk/report.lua is appended to it
+#   --min-rps/--max-p99  the bar from DESIGN §8, shown as ok/MISS
+bench_row() {
+  local name="$1" topo="$2" url="$3"; shift 3
+  local baseline="" script="" min_rps="" max_p99="" conns="$CONNECTIONS"
+  while (($#)); do
+    case "$1" in
+      --baseline) baseline="$2"; shift 2 ;;
+      --script) script="$2"; shift 2 ;;
+      --min-rps) min_rps="$2"; shift 2 ;;
+      --max-p99) max_p99="$2"; shift 2 ;;
+      --connections) conns="$2"; shift 2 ;;
+      *) die "bench_row: unknown option $1" ;;
+    esac
+  done
+  local idx=${#R_NAME[@]}
+  R_NAME+=("$name"); R_TOPO+=("$topo"); R_URL+=("$url"); R_BASELINE+=("$baseline")
+  R_MIN_RPS+=("$min_rps"); R_MAX_P99+=("$max_p99")
+  R_RPS+=(""); R_P50+=(""); R_P99+=(""); R_ERRORS+=(0); R_RUNS+=("[]"); R_NOTE+=("")
+
+  mkdir -p "$WORK/wrk"
+  local lua="$WORK/wrk/row-$idx.lua"
+  { [[ -n "$script" ]] && cat "$script"; cat "$REPORT_LUA"; } >"$lua"
+
+  say "$topo: $name: $url"
+  local code
+  if ! code="$(wait_2xx "$url" 30)"; then
+    say "$topo: $name: not answering 2xx (last: ${code:-no answer}); row skipped"
+    R_NOTE[idx]="unavailable (HTTP ${code:-none})"
+    return 0
+  fi
+  wrk -t"$THREADS" -c"$conns" -d"$WARMUP" -s "$lua" "$url" >/dev/null 2>&1 || true
+
+  local run out line rps=() p50=() p99=() errors=0 runs_json=""
+  for ((run = 1; run <= RUNS; run++)); do
+    if ! out="$(wrk -t"$THREADS" -c"$conns" -d"$DURATION" -s "$lua" "$url" 2>&1)"; then
+      say "$topo: $name: wrk failed: $out"
+      R_NOTE[idx]="wrk failed"
+      return 0
+    fi
+    line="$(grep '^WRK_RESULT' <<<"$out" || true)"
+    [[ -n "$line" ]] || { say "wrk printed no result: $out"; R_NOTE[idx]="no result"; return 0; }
+    local r q50 q99 e
+    r="$(field "$line" rps)"; q50="$(field "$line" p50_ms)"; q99="$(field "$line" p99_ms)"
+    e=$(( $(field "$line" errors_connect) + $(field "$line" errors_read) +
+          $(field "$line" errors_write) + $(field "$line" errors_status) +
+          $(field "$line" errors_timeout) ))
+    rps+=("$r"); p50+=("$q50"); p99+=("$q99"); errors=$((errors + e))
+    runs_json+="${runs_json:+, }{\"rps\": $r, \"p50_ms\": $q50, \"p99_ms\": $q99, \"errors\": $e}"
+    say "$topo: $name: run $run/$RUNS: $(printf '%.0f' "$r") req/s, p50 $q50 ms, p99 $q99 ms$( ((e == 0)) || echo ", errors $e")"
+  done
+  R_RPS[idx]="$(median "${rps[@]}")"
+  R_P50[idx]="$(median "${p50[@]}")"
+  R_P99[idx]="$(median "${p99[@]}")"
+  R_ERRORS[idx]="$errors"
+  R_RUNS[idx]="[$runs_json]"
+  ((errors == 0)) || R_NOTE[idx]="$errors errors (non-2xx, timeouts, socket)"
+}
+
+# The rows of one platform topology. Later workloads join here.
+bench_rows() {
+  local topo="$1"
+  bench_row "product health (direct)" "$topo" "http://127.0.0.1:$((BASE + 2))/healthz"
+  bench_row "product health (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/health/product" --baseline "product health (direct)"
+}
+
+# --- nginx: the machine's ceiling -----------------------------------------------
+NGINX_DIR="$WORK/nginx"
+NGINX_PORT=$((BASE + 90))
+NGINX_PID=""
+
+start_nginx() {
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || die "nginx is missing (nginx-light)"
+  local nginx; nginx="$(command -v nginx || echo /usr/sbin/nginx)"
+  mkdir -p "$NGINX_DIR/www" "$NGINX_DIR/tmp"
+  chmod 755 "$NGINX_DIR" "$NGINX_DIR/www"
+  # A 1536-byte JSON document, about a product's size.
+  local head='{"id":"5f0c8a2e-8d1b-4c4e-9a57-3b1f2d6e7a90","sku":"SS-000123","name":"Static ceiling","price":{"amount":1999,"currency":"EUR"},"description":"'
+  local tail='"}'
+  local pad=$((1536 - ${#head} - ${#tail}))
+  { printf '%s' "$head"; printf '%*s' "$pad" '' | tr ' ' 'x'; printf '%s' "$tail"; } \
+    >"$NGINX_DIR/www/static.json"
+  chmod 644 "$NGINX_DIR/www/static.json"
+  local user_line=""
+  [[ $(id -u) -eq 0 ]] && user_line="user www-data;"
+  cat >"$NGINX_DIR/nginx.conf" <<EOF
+# Written by scripts/bench.sh: a static-file server to measure the ceiling.
+$user_line
+worker_processes 2;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $NGINX_DIR/tmp/body;
+  proxy_temp_path $NGINX_DIR/tmp/proxy;
+  fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+  scgi_temp_path $NGINX_DIR/tmp/scgi;
+  types { application/json json; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $NGINX_DIR/www;
+  }
+}
+EOF
+  if (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null; then
+    die "port $NGINX_PORT (nginx) is in use"
+  fi
+  "$nginx" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" </dev/null
+  local i
+  for ((i = 0; i < 50; i++)); do
+    NGINX_PID="$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null || true)"
+    [[ -n "$NGINX_PID" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$NGINX_PID" ]] || { tail -n 20 "$NGINX_DIR/error.log" >&2 || true; die "nginx did not start"; }
+}
+
+stop_nginx() {
+  [[ -n "$NGINX_PID" ]] || return 0
+  kill -QUIT "$NGINX_PID" 2>/dev/null || true
+  wait_gone "$NGINX_PID" 10 || kill -KILL "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=""
+}
+
+# --- the platform ----------------------------------------------------------------
+PLATFORM_PID=""
+
+wait_gone() { # PID SECONDS
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_platform TOPOLOGY: serve --services=all, or up; in its own session.
+start_platform() {
+  local topo="$1" log="$WORK/platform-$1.log"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$BASE") 2>/dev/null; then
+    die "port $BASE is in use: another platform on the bench ports?"
+  fi
+  case "$topo" in
+    one-process) setsid "$BIN" serve --services=all </dev/null >"$log" 2>&1 & ;;
+    per-service) setsid "$BIN" up </dev/null >"$log" 2>&1 & ;;
+  esac
+  PLATFORM_PID=$!
+  say "$topo: started (pid $PLATFORM_PID, log $log)"
+  local code
+  if ! code="$(wait_2xx "http://127.0.0.1:$BASE/healthz" 60)"; then
+    tail -n 40 "$log" >&2 || true
+    die "$topo: the gateway did not answer /healthz within 60 s (last: ${code:-none})"
+  fi
+}
+
+# platform_rss: resident memory of every process of the platform, in MiB.
+platform_rss() {
+  [[ -n "$PLATFORM_PID" ]] || return 0
+  ps -o rss= -s "$PLATFORM_PID" 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s / 1024 }'
+}
+
+stop_platform() {
+  [[ -n "$PLATFORM_PID" ]] || return 0
+  kill -TERM "$PLATFORM_PID" 2>/dev/null || true
+  if ! wait_gone "$PLATFORM_PID" 30; then
+    kill -KILL -- "-$PLATFORM_PID" 2>/dev/null || true
+  fi
+  wait "$PLATFORM_PID" 2>/dev/null || true
+  PLATFORM_PID=""
+}
+
+# --- report ------------------------------------------------------------------------
+# row_index NAME TOPOLOGY: index of that row, or nothing.
+row_index() {
+  local i
+  for i in "${!R_NAME[@]}"; do
+    if [[ "${R_NAME[i]}" == "$1" && "${R_TOPO[i]}" == "$2" ]]; then echo "$i"; return; fi
+  done
+}
+
+ratio() { # A B: A/B with two decimals, or "-"
+  if [[ -n "$1" && -n "$2" ]]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+  else echo "-"; fi
+}
+
+bar_verdict() { # INDEX
+  local i="$1" v=""
+  [[ -n "${R_RPS[i]}" ]] || { echo "-"; return; }
+  if [[ -n "${R_MIN_RPS[i]}" ]]; then
+    v="$(awk -v a="${R_RPS[i]}" -v b="${R_MIN_RPS[i]}" 'BEGIN { print (a >= b) ? "ok" : "MISS" }')"
+  fi
+  if [[ -n "${R_MAX_P99[i]}" ]]; then
+    local w
+    w="$(awk -v a="${R_P99[i]}" -v b="${R_MAX_P99[i]}" 'BEGIN { print (a < b) ? "ok" : "MISS" }')"
+    [[ "$v" == MISS || "$w" == MISS ]] && v=MISS || v=ok
+  fi
+  echo "${v:--}"
+}
+
+print_table() {
+  echo
+  printf '%-28s %-12s %10s %8s %8s %9s %11s %5s  %s\n' \
+    workload topology "req/s" "p50 ms" "p99 ms" "x nginx" "gw/direct" bar note
+  printf '%s\n' "$(printf '%.0s-' {1..110})"
+  local i b base_i
+  for i in "${!R_NAME[@]}"; do
+    b="-"
+    if [[ -n "${R_BASELINE[i]}" ]]; then
+      base_i="$(row_index "${R_BASELINE[i]}" "${R_TOPO[i]}")"
+      [[ -n "$base_i" ]] && b="$(ratio "${R_RPS[i]}" "${R_RPS[base_i]}")"
+    fi
+    printf '%-28s %-12s %10s %8s %8s %9s %11s %5s  %s\n' \
+      "${R_NAME[i]}" "${R_TOPO[i]}" \
+      "$( [[ -n "${R_RPS[i]}" ]] && printf '%.0f' "${R_RPS[i]}" || echo -)" \
+      "${R_P50[i]:--}" "${R_P99[i]:--}" \
+      "$(ratio "${R_RPS[i]}" "$NGINX_RPS")" "$b" "$(bar_verdict "$i")" "${R_NOTE[i]}"
+  done
+  echo
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $RUNS runs; x nginx = req/s"
+  echo "relative to nginx serving a 1.5 KB static file on the same machine."
+}
+
+json_str() { # a JSON string literal
+  local s="$1"
+  s="${s//\\/\\\\}"; s="${s//\"/\\\"}"
+  printf '"%s"' "$s"
+}
+json_num() { if [[ -n "$1" ]]; then printf '%s' "$1"; else printf 'null'; fi; }
+
+write_json() {
+  local i b base_i sep=""
+  {
+    echo "["
+    for i in "${!R_NAME[@]}"; do
+      b=""
+      if [[ -n "${R_BASELINE[i]}" ]]; then
+        base_i="$(row_index "${R_BASELINE[i]}" "${R_TOPO[i]}")"
+        [[ -n "$base_i" ]] && b="$(ratio "${R_RPS[i]}" "${R_RPS[base_i]}")"
+        [[ "$b" == "-" ]] && b=""
+      fi
+      local rn; rn="$(ratio "${R_RPS[i]}" "$NGINX_RPS")"; [[ "$rn" == "-" ]] && rn=""
+      printf '%s  {"workload": %s, "topology": %s, "url": %s,\n' "$sep" \
+        "$(json_str "${R_NAME[i]}")" "$(json_str "${R_TOPO[i]}")" "$(json_str "${R_URL[i]}")"
+      printf '   "rps_median": %s, "p50_ms": %s, "p99_ms": %s, "errors": %s,\n' \
+        "$(json_num "${R_RPS[i]}")" "$(json_num "${R_P50[i]}")" "$(json_num "${R_P99[i]}")" "${R_ERRORS[i]}"
+      printf '   "ratio_to_nginx": %s, "baseline": %s, "ratio_to_baseline": %s,\n' \
+        "$(json_num "$rn")" \
+        "$( [[ -n "${R_BASELINE[i]}" ]] && json_str "${R_BASELINE[i]}" || echo null)" "$(json_num "$b")"
+      printf '   "note": %s, "runs": %s}' "$(json_str "${R_NOTE[i]}")" "${R_RUNS[i]}"
+      sep=$',\n'
+    done
+    printf '\n]\n'
+  } >"$RESULTS.tmp"
+  mv -f "$RESULTS.tmp" "$RESULTS"
+  say "wrote ${RESULTS#"$ROOT"/}"
+}
+
+# --- run -------------------------------------------------------------------------------
+INFRA_STARTED=0
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_platform
+  stop_nginx
+  if ((INFRA_STARTED && !KEEP_INFRA)); then
+    scripts/infra.sh stop all --profile bench || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "[bench] interrupted" >&2; exit 130' INT TERM
+
+say "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if ! scripts/infra.sh status all --profile bench >/dev/null 2>&1; then
+  INFRA_STARTED=1
+fi
+scripts/infra.sh start all --profile bench
+say "applying migrations"
+"$BIN" migrate
+
+start_nginx
+bench_row "static 1.5 KB JSON" nginx "http://127.0.0.1:$NGINX_PORT/static.json"
+stop_nginx
+NGINX_RPS="${R_RPS[0]}"
+
+for topo in one-process per-service; do
+  [[ -z "$ONLY" || "$ONLY" == "$topo" ]] || continue
+  start_platform "$topo"
+  bench_rows "$topo"
+  say "$topo: platform RSS after load: $(platform_rss) MiB"
+  stop_platform
+done
+
+print_table
+write_json

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Every test suite against a platform of its own: the `test` profile
+# (var/test, PostgreSQL 54321, Redis 63791, RabbitMQ 56721, services on
+# 18080+), so a running `make run` (dev profile) is never touched.
+#
+# Stages: infra -> unit (ctest) -> migrate -> platform (shopsphere up) ->
+# system (node --test) -> shutdown. A failed stage fails the run; later
+# stages that depend on it are skipped. Clean-up always runs (trap).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+
+usage() {
+  cat <<'EOF'
+usage: scripts/test.sh [--build-dir DIR] [--no-unit] [--no-system] [--keep-infra]
+                      [--keep-data]
+
+Runs the test suites of ShopSphere against the test profile (var/test):
+  1. starts PostgreSQL, Redis, RabbitMQ on the test ports (scripts/infra.sh)
+     with empty data (what an earlier run left is removed)
+  2. unit tests: ctest --test-dir build/asan --output-on-failure
+  3. build/asan/shopsphere migrate
+  4. build/asan/shopsphere up in the background (log: var/test/platform.log),
+     waits for http://127.0.0.1:18080/healthz
+  5. system tests: node --test tests/system/ (every *.test.mjs)
+  6. stops the platform (SIGTERM) and the test servers
+Exit status 0 only if every stage passed. Build first: make build-asan (or
+just run `make test`).
+
+  --build-dir DIR   the sanitizer build to test (default build/asan)
+  --no-unit         skip ctest
+  --no-system       skip the platform and the system tests
+  --keep-infra      leave the test servers running afterwards
+  --keep-data       start from the data an earlier run left (default: empty)
+
+The system tests get SHOPSPHERE_TEST_BASE_URL, SHOPSPHERE_PORT_BASE,
+SHOPSPHERE_ROOT (to call scripts/infra.sh, e.g. to stop PostgreSQL) and the
+rest of the test profile's environment (scripts/profile.sh test).
+EOF
+}
+
+BUILD_DIR=build/asan
+RUN_UNIT=1
+RUN_SYSTEM=1
+KEEP_INFRA=0
+KEEP_DATA=0
+while (($#)); do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --build-dir) BUILD_DIR="$2"; shift 2 ;;
+    --build-dir=*) BUILD_DIR="${1#*=}"; shift ;;
+    --no-unit) RUN_UNIT=0; shift ;;
+    --no-system) RUN_SYSTEM=0; shift ;;
+    --keep-infra) KEEP_INFRA=1; shift ;;
+    --keep-data) KEEP_DATA=1; shift ;;
+    *) echo "test: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+# --- environment --------------------------------------------------------------
+# shellcheck source=scripts/profile.sh
+. scripts/profile.sh test
+BIN="$BUILD_DIR/shopsphere"
+BASE_URL="http://127.0.0.1:$SHOPSPHERE_PORT_BASE"
+export SHOPSPHERE_TEST_BASE_URL="$BASE_URL"
+export SHOPSPHERE_ROOT="$ROOT"
+# Sanitizers: stop at the first error and say where; leaks fail the process
+# at exit. Options the caller set come last, so they win.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+if [[ -f tests/lsan.supp ]]; then
+  export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
+
+PLATFORM_LOG="$SHOPSPHERE_VAR_DIR/platform.log"
+PLATFORM_PIDFILE="$SHOPSPHERE_VAR_DIR/platform.pid"
+PLATFORM_PID=""
+
+# --- bookkeeping --------------------------------------------------------------
+STAGES=()     # "name|PASS|seconds" lines for the summary
+FAILED=0
+# Test counts over all runners, for the closing "N passed, N failed" line.
+N_PASSED=0 N_FAILED=0 N_SKIPPED=0
+T_STAGE=""
+
+banner() {
+  printf '\n\033[1m==== %s ====\033[0m\n' "$*"
+}
+now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+stage_begin() { banner "$1"; T_STAGE="$(now)"; }
+# stage_end NAME STATUS: STATUS is PASS, FAIL or SKIP.
+stage_end() {
+  local secs
+  secs="$(awk -v a="$T_STAGE" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')"
+  STAGES+=("$1|$2|$secs")
+  [[ "$2" == FAIL ]] && FAILED=1
+  echo "---- $1: $2 (${secs} s)"
+}
+stage_skip() { STAGES+=("$1|SKIP|-"); echo "---- $1: SKIP ($2)"; }
+
+# Run CMD as stage NAME; returns CMD's status without tripping set -e.
+run_stage() {
+  local name="$1"; shift
+  stage_begin "$name"
+  local rc=0
+  "$@" || rc=$?
+  if ((rc == 0)); then stage_end "$name" PASS; else stage_end "$name" FAIL; fi
+  return "$rc"
+}
+
+log_tail() {
+  echo "----- last lines of $PLATFORM_LOG -----"
+  tail -n 60 "$PLATFORM_LOG" 2>/dev/null || true
+  echo "-----"
+}
+
+# --- the platform under test ----------------------------------------------------
+# A platform left behind by an interrupted earlier run would hold the ports.
+stop_stale_platform() {
+  local pid
+  pid="$(cat "$PLATFORM_PIDFILE" 2>/dev/null || true)"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+     grep -q shopsphere "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "test: stopping a platform left by an earlier run (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_pid_gone "$pid" 30 || kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$PLATFORM_PIDFILE"
+}
+
+wait_pid_gone() { # PID SECONDS
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_platform() {
+  stop_stale_platform
+  if (exec 3<>"/dev/tcp/127.0.0.1/$SHOPSPHERE_PORT_BASE") 2>/dev/null; then
+    echo "test: port $SHOPSPHERE_PORT_BASE is already in use by another program" >&2
+    return 1
+  fi
+  : >"$PLATFORM_LOG"
+  # Its own session (setsid): Ctrl-C reaches us, and we stop it in order.
+  setsid "$BIN" up </dev/null >>"$PLATFORM_LOG" 2>&1 &
+  PLATFORM_PID=$!
+  echo "$PLATFORM_PID" >"$PLATFORM_PIDFILE"
+  echo "test: shopsphere up (pid $PLATFORM_PID), log $PLATFORM_LOG"
+  # Ready = the gateway and every service answer /healthz 200 (in `up`
+  # each is its own process and they come up one by one). Ports: DESIGN §1,
+  # base + 0..12 for the gateway and services, + 15/16 for the sandboxes.
+  local offsets=(0 1 2 3 4 5 6 7 8 9 10 11 12 15 16) off url code="" t0=$SECONDS
+  for off in "${offsets[@]}"; do
+    url="http://127.0.0.1:$((SHOPSPHERE_PORT_BASE + off))/healthz"
+    while :; do
+      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
+      [[ "$code" == 200 ]] && break
+      if ! kill -0 "$PLATFORM_PID" 2>/dev/null; then
+        echo "test: shopsphere up exited during start-up" >&2
+        log_tail
+        return 1
+      fi
+      if ((SECONDS - t0 >= 60)); then
+        echo "test: $url did not answer 200 within 60 s (last: ${code:-none})" >&2
+        log_tail
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+  echo "test: all ${#offsets[@]} ports (gateway, services, sandboxes) answer /healthz after $((SECONDS - t0)) s"
+}
+
+# SIGTERM to the supervisor, which stops its services. A non-zero exit (a
+# sanitizer's leak report, a crash) fails the stage.
+stop_platform() {
+  [[ -n "$PLATFORM_PID" ]] || return 0
+  local pid="$PLATFORM_PID" rc=0
+  PLATFORM_PID=""
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_pid_gone "$pid" 30; then
+      echo "test: the platform did not stop within 30 s; killing it" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      rc=1
+    fi
+  fi
+  local status=0
+  wait "$pid" 2>/dev/null || status=$?
+  rm -f "$PLATFORM_PIDFILE"
+  if ((status != 0)); then
+    echo "test: shopsphere up exited with status $status" >&2
+    rc=1
+  fi
+  # Services restarted by the supervisor after a sanitizer abort still let
+  # the tests pass: the log is the witness.
+  if grep -nE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer' \
+       "$PLATFORM_LOG" >/dev/null 2>&1; then
+    echo "test: sanitizer reports in $PLATFORM_LOG:" >&2
+    grep -nE -A25 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$PLATFORM_LOG" | head -n 120 >&2 || true
+    rc=1
+  fi
+  return "$rc"
+}
+
+# run_logged LOG CMD...: run CMD with its output on the terminal and in LOG.
+# It runs in the background and we wait for it: bash runs a trap only after
+# the foreground command ends, and a SIGTERM must not wait for a 50 s suite.
+CHILD=""
+run_logged() {
+  local log="$1"; shift
+  ( "$@" 2>&1 | tee "$log"; exit "${PIPESTATUS[0]}" ) &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+
+# kill_tree PID: SIGTERM to PID and all its descendants.
+kill_tree() {
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
+
+# ctest, counting its tests: "90% tests passed, 1 tests failed out of 10".
+unit_tests() {
+  local log="$SHOPSPHERE_VAR_DIR/unit.log" rc=0 line total failed
+  run_logged "$log" ctest --test-dir "$BUILD_DIR" --output-on-failure || rc=$?
+  line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)"
+  if [[ -n "$line" ]]; then
+    failed="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+    total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")"
+    N_PASSED=$((N_PASSED + total - failed)); N_FAILED=$((N_FAILED + failed))
+  fi
+  return "$rc"
+}
+
+system_tests() {
+  local files=()
+  mapfile -t files < <(find tests/system -name '*.test.mjs' -type f 2>/dev/null | sort)
+  if ((${#files[@]} == 0)); then
+    echo "test: no tests/system/*.test.mjs yet"
+    return 0
+  fi
+  local args=(--test)
+  # --test-concurrency arrived in Node 20.10/21; older runners take no flag.
+  if node --help 2>/dev/null | grep -q -- '--test-concurrency'; then
+    args+=(--test-concurrency=1)
+  fi
+  local log="$SHOPSPHERE_VAR_DIR/system.log" rc=0 n
+  run_logged "$log" node "${args[@]}" "${files[@]}" || rc=$?
+  # The runner's closing lines: "# pass N", "# fail N", "# skipped N".
+  n="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_PASSED=$((N_PASSED + ${n:-0}))
+  n="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_FAILED=$((N_FAILED + ${n:-0}))
+  n="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_SKIPPED=$((N_SKIPPED + ${n:-0}))
+  return "$rc"
+}
+
+# --- clean-up, always -----------------------------------------------------------
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$CHILD" ]]; then kill_tree "$CHILD"; wait "$CHILD" 2>/dev/null || true; fi
+  if [[ -n "$PLATFORM_PID" ]]; then
+    run_stage shutdown stop_platform || true
+  fi
+  if ((KEEP_INFRA)); then
+    echo "test: leaving the test servers running (--keep-infra)"
+  else
+    banner "stopping the test servers"
+    scripts/infra.sh stop all --profile test || FAILED=1
+  fi
+  banner "summary"
+  local line name st secs
+  for line in "${STAGES[@]}"; do
+    IFS='|' read -r name st secs <<<"$line"
+    printf '  %-10s %-5s %6s s\n' "$name" "$st" "$secs"
+  done
+  ((rc == 0)) || FAILED=1   # interrupted, or a command failed unexpectedly
+  if ((FAILED)); then echo "test: FAILED"; else echo "test: all stages passed"; fi
+  # Last, alone on its line: the counts over every runner.
+  echo "tests: $N_PASSED passed, $N_FAILED failed, $N_SKIPPED skipped"
+  exit "$FAILED"
+}
+trap cleanup EXIT
+trap 'echo "test: interrupted" >&2; FAILED=1; exit 130' INT TERM
+
+# --- the run --------------------------------------------------------------------
+if [[ ! -x "$BIN" ]]; then
+  echo "test: $BIN is missing: build it first (make build-asan, or make test)" >&2
+  FAILED=1
+  exit 1
+fi
+
+# Every run starts from empty servers, as CI's fresh clone does: no rows,
+# keys or queued events left by an earlier run. (secrets.env stays.)
+start_infra() {
+  if ((!KEEP_DATA)); then
+    scripts/infra.sh stop all --profile test
+    rm -rf "$SHOPSPHERE_VAR_DIR"/{postgres,redis,rabbitmq}
+  fi
+  scripts/infra.sh start all --profile test
+}
+
+if ! run_stage infra start_infra; then
+  exit 1
+fi
+
+if ((RUN_UNIT)); then
+  run_stage unit unit_tests || true
+else
+  stage_skip unit "--no-unit"
+fi
+
+if ((RUN_SYSTEM)); then
+  if run_stage migrate "$BIN" migrate; then
+    if run_stage platform start_platform; then
+      run_stage system system_tests || true
+      run_stage shutdown stop_platform || true
+    else
+      stage_skip system "the platform did not start"
+      stop_platform >/dev/null 2>&1 || true
+    fi
+  else
+    stage_skip platform "migrations failed"
+    stage_skip system "migrations failed"
+  fi
+else
+  stage_skip system "--no-system"
+fi
+# cleanup (trap) stops the servers and prints the summary.
