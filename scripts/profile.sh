@@ -25,8 +25,14 @@ _ss_profile_main() {
     dev)   pg=54320 redis=63790 amqp=56720 dist=25720 base=8080 ;;
     test)  pg=54321 redis=63791 amqp=56721 dist=25721 base=18080 ;;
     bench) pg=54322 redis=63792 amqp=56722 dist=25722 base=28080 ;;
+    # w1..w8: private test platforms, so several people (or agents) can run
+    # the suites side by side: SHOPSPHERE_TEST_PROFILE=w3 make test.
+    w[1-8])
+      local n="${profile#w}"
+      pg=$((54330 + n)) redis=$((63800 + n)) amqp=$((56730 + n))
+      dist=$((25730 + n)) base=$((18100 + 20 * n)) ;;
     *)
-      echo "profile.sh: unknown profile '$profile' (use dev, test or bench)" >&2
+      echo "profile.sh: unknown profile '$profile' (use dev, test, bench or w1..w8)" >&2
       return 2 ;;
   esac
 
@@ -71,7 +77,7 @@ _ss_profile_main() {
   _ss_default SHOPSPHERE_AMQP_URL \
     "amqp://shopsphere:${SHOPSPHERE_AMQP_PASSWORD}@${host}:${SHOPSPHERE_AMQP_PORT}/"
   # Tests wait for idle connections to be dropped; keep that wait short.
-  if [[ "$profile" == test ]]; then
+  if [[ "$profile" == test || "$profile" == w[1-8] ]]; then
     _ss_default SHOPSPHERE_CONNECTION_TIMEOUT 5
   fi
   # The web pages of this profile are served from its own gateway port.

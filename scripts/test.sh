@@ -33,6 +33,10 @@ just run `make test`).
   --no-system       skip the platform and the system tests
   --keep-infra      leave the test servers running afterwards
   --keep-data       start from the data an earlier run left (default: empty)
+  --only PATTERN    run only the system test files whose name contains PATTERN
+
+SHOPSPHERE_TEST_PROFILE=w1..w8 runs everything on a private set of ports
+and data (var/w1, ...), so several runs can share a machine.
 
 The system tests get SHOPSPHERE_TEST_BASE_URL, SHOPSPHERE_PORT_BASE,
 SHOPSPHERE_ROOT (to call scripts/infra.sh, e.g. to stop PostgreSQL) and the
@@ -42,6 +46,7 @@ EOF
 
 BUILD_DIR=build/asan
 RUN_UNIT=1
+ONLY=""
 RUN_SYSTEM=1
 KEEP_INFRA=0
 KEEP_DATA=0
@@ -54,13 +59,16 @@ while (($#)); do
     --no-system) RUN_SYSTEM=0; shift ;;
     --keep-infra) KEEP_INFRA=1; shift ;;
     --keep-data) KEEP_DATA=1; shift ;;
+    --only) ONLY="$2"; shift 2 ;;
+    --only=*) ONLY="${1#*=}"; shift ;;
     *) echo "test: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
 
 # --- environment --------------------------------------------------------------
 # shellcheck source=scripts/profile.sh
-. scripts/profile.sh test
+TEST_PROFILE="${SHOPSPHERE_TEST_PROFILE:-test}"
+. scripts/profile.sh "$TEST_PROFILE"
 BIN="$BUILD_DIR/shopsphere"
 BASE_URL="http://127.0.0.1:$SHOPSPHERE_PORT_BASE"
 export SHOPSPHERE_TEST_BASE_URL="$BASE_URL"
@@ -243,7 +251,7 @@ unit_tests() {
 
 system_tests() {
   local files=()
-  mapfile -t files < <(find tests/system -name '*.test.mjs' -type f 2>/dev/null | sort)
+  mapfile -t files < <(find tests/system -name "*${ONLY}*.test.mjs" -type f 2>/dev/null | sort)
   if ((${#files[@]} == 0)); then
     echo "test: no tests/system/*.test.mjs yet"
     return 0
@@ -274,7 +282,7 @@ cleanup() {
     echo "test: leaving the test servers running (--keep-infra)"
   else
     banner "stopping the test servers"
-    scripts/infra.sh stop all --profile test || FAILED=1
+    scripts/infra.sh stop all --profile "$TEST_PROFILE" || FAILED=1
   fi
   banner "summary"
   local line name st secs
@@ -302,10 +310,10 @@ fi
 # keys or queued events left by an earlier run. (secrets.env stays.)
 start_infra() {
   if ((!KEEP_DATA)); then
-    scripts/infra.sh stop all --profile test
+    scripts/infra.sh stop all --profile "$TEST_PROFILE"
     rm -rf "$SHOPSPHERE_VAR_DIR"/{postgres,redis,rabbitmq}
   fi
-  scripts/infra.sh start all --profile test
+  scripts/infra.sh start all --profile "$TEST_PROFILE"
 }
 
 if ! run_stage infra start_infra; then

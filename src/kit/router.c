@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kit/auth.h"
 #include "kit/http.h"
 #include "kit/log.h"
 
@@ -130,7 +131,16 @@ void router_dispatch(const struct router *r, struct http_request *req,
   const struct route *route = NULL;
   char allow[128];
   switch (router_match(r, req, &route, allow, sizeof allow)) {
-  case ROUTE_FOUND:
+  case ROUTE_FOUND: {
+    enum api_error denied = auth_authorize(req);
+    if (denied != API_OK) {
+      http_reply_error(res, req, denied,
+                       denied == API_AUTHORIZATION_ERROR
+                           ? "your role may not use this resource"
+                           : "a valid access token is required",
+                       NULL);
+      return;
+    }
     route->handler(req, res);
     if (res->status == 0) {
       log_error("handler for %s %s produced no response", req->method,
@@ -138,6 +148,7 @@ void router_dispatch(const struct router *r, struct http_request *req,
       http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
     }
     return;
+  }
   case ROUTE_METHOD_NOT_ALLOWED:
     req->route = "method_not_allowed";
     http_reply_error(res, req, API_METHOD_NOT_ALLOWED,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kit/auth.h"
 #include "kit/breaker.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
@@ -210,6 +211,7 @@ int service_run_all(const struct config *cfg,
   for (size_t i = 0; i < count; i++) {
     if (open_service(&svcs[i], modules[i], cfg, client) != KIT_OK) goto cleanup;
   }
+  if (auth_init(cfg, client) != KIT_OK) goto cleanup;
   for (size_t i = 0; i < count; i++) {
     struct service *svc = &svcs[i];
     log_context_set(svc->name, NULL, NULL);
@@ -218,6 +220,10 @@ int service_run_all(const struct config *cfg,
       goto cleanup;
     }
     started = i + 1;
+    if (bus_start(svc) != KIT_OK) {
+      log_error("cannot start the event bus");
+      goto cleanup;
+    }
   }
   for (size_t i = 0; i < count; i++) {
     struct service *svc = &svcs[i];
@@ -252,10 +258,12 @@ cleanup:
       svcs[i].http = NULL;
     }
     for (size_t i = started; i-- > 0;) {
+      bus_stop(&svcs[i]);
       if (svcs[i].module->stop != NULL) svcs[i].module->stop(&svcs[i]);
     }
     for (size_t i = 0; i < count; i++) close_service(&svcs[i]);
   }
+  auth_shutdown();
   client_destroy(client);
   free(svcs);
   if (exit_code == 0) log_info("stopped cleanly");

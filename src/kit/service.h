@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "bus.h"
 #include "client.h"
 #include "config.h"
 #include "db.h"
@@ -34,6 +35,8 @@ struct service_module {
   size_t route_count;
   const struct db_statement *statements;
   size_t statement_count;
+  const struct event_handler *events; /* consumed events (bus.h) */
+  size_t event_count;
   /* Called after pools are open and before the server listens; may set
    * svc->state. Returns KIT_OK or a failure that stops start-up. */
   int (*start)(struct service *svc);

@@ -1,0 +1,55 @@
+/* auth.h - who is calling: JWT verification and role checks for every service.
+ *
+ * Access tokens are RS256 JWTs minted by the auth service. Verification here:
+ * the JWKS is fetched from the auth service (in-process when co-hosted) and
+ * cached with refresh on an unknown `kid`; the algorithm is pinned to RS256;
+ * exp/nbf/iss/aud are checked with a small clock skew; the `jti` denylist in
+ * Redis (logout, suspension) is consulted.
+ *
+ * The middleware (http_handle) calls auth_authorize() for every matched route:
+ * ACCESS_PUBLIC routes accept anonymous callers but still verify a token that
+ * is sent (a bad one is 401); the others need a valid token (401) and the
+ * right role (403). Handlers read the caller with auth_principal().
+ */
+#ifndef SHOPSPHERE_KIT_AUTH_H
+#define SHOPSPHERE_KIT_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+
+struct client;
+struct config;
+
+struct principal {
+  bool authenticated;
+  char user_id[40]; /* `sub`: a UUID */
+  char role[16];    /* customer | admin | moderator */
+  char jti[40];
+  int64_t exp;      /* unix seconds */
+};
+
+/* Sets up the process-wide verifier (JWKS cache, Redis denylist client).
+ * Call once before serving; the client is used to reach the auth service. */
+int auth_init(const struct config *cfg, struct client *client);
+void auth_shutdown(void);
+
+/* Verifies a bearer token. KIT_OK with *out filled, or KIT_INVALID (bad,
+ * expired, revoked) with a short reason for the log (never the token). */
+int auth_verify_token(const char *token, struct principal *out, char *why,
+                      size_t why_size);
+
+/* Applies req->access to the request: fills the principal (req->user) and
+ * returns API_OK, or the API error to answer (401/403). */
+enum api_error auth_authorize(struct http_request *req);
+
+/* The caller of req; a zeroed principal (authenticated false) when anonymous. */
+const struct principal *auth_principal(const struct http_request *req);
+
+/* true when role may use a route of the given access class. */
+bool auth_role_allows(const char *role, enum route_access access);
+
+bool auth_is_admin(const struct http_request *req);
+
+#endif
