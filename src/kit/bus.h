@@ -2,9 +2,10 @@
  *
  * A producer calls bus_emit() inside its own open transaction; the row lands
  * in its schema's `outbox` table and commits (or rolls back) with the change.
- * A relay thread per process publishes unsent rows, in order per aggregate,
- * to the topic exchange `shopsphere.events` (routing key = event type) with
- * publisher confirms, and marks them sent. A consumer per service reads its
+ * A relay thread per process publishes the rows, in order per aggregate
+ * (emit after changing the aggregate: see bus.c), to the topic exchange
+ * `shopsphere.events` (routing key = event type) with publisher confirms,
+ * and deletes them once confirmed. A consumer per service reads its
  * durable queue `shopsphere.<service>`; each handler runs inside a database
  * transaction that also records the event id in `inbox`, so a redelivered
  * event changes nothing; the message is acked only after COMMIT. Failures are
@@ -16,6 +17,8 @@
 #ifndef SHOPSPHERE_KIT_BUS_H
 #define SHOPSPHERE_KIT_BUS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -41,7 +44,7 @@ struct bus_event {
   int version;
   const char *timestamp; /* RFC 3339 UTC */
   const char *trace_id;
-  const void *data;      /* json_t * object */
+  const void *data; /* json_t * object */
 };
 
 /* A consumer's handler: runs inside the consumer's transaction on conn (the
@@ -61,8 +64,82 @@ struct event_handler {
 
 /* Called by the service runtime: starts the outbox relay of svc's schema (when
  * the module needs DB and AMQP) and its consumer (when it has handlers).
- * Neither waits for RabbitMQ: they connect and reconnect in the background. */
+ * Neither waits for RabbitMQ: they connect and reconnect in the background
+ * (a consumer's queue and bindings are declared before this returns when
+ * the broker answers within 2 s, so the service misses nothing published
+ * once it serves). */
 int bus_start(struct service *svc);
 void bus_stop(struct service *svc);
+
+/* Waits until svc's consumer (if it has one) has its queue declared, bound
+ * and consumed: events published from then on reach it. (Events published
+ * before a consumer's queue first existed are not kept for it: the exchange
+ * routes to the queues that exist.) KIT_OK or KIT_TIMEOUT. */
+int bus_wait_ready(struct service *svc, int timeout_ms);
+
+/* --- helpers shared by the runtime, `shopsphere events` and tests --------- */
+
+/* Queue names of a consumer service: "shopsphere.<service>",
+ * "shopsphere.dlq.<service>", and the delay queue of one retry
+ * "shopsphere.retry.<service>.<delay_ms>ms". */
+void bus_queue_name(const char *service, char *out, size_t size);
+void bus_dlq_name(const char *service, char *out, size_t size);
+void bus_retry_queue_name(const char *service, int64_t delay_ms, char *out,
+                          size_t size);
+
+/* The delay before retry `attempt` (1-based: after the first failure):
+ * base_ms * 2^(attempt-1), at most BUS_RETRY_MAX_MS. */
+#define BUS_RETRY_MAX_MS 300000
+int64_t bus_retry_delay_ms(int base_ms, int attempt);
+
+/* true when routing key `key` matches AMQP topic pattern `pattern` ('*' one
+ * dot-separated word, '#' zero or more words). */
+bool bus_topic_matches(const char *pattern, const char *key);
+
+/* Renders an envelope (JSON text, caller frees). data is a json_t * object
+ * (borrowed); timestamp_ms is Unix epoch milliseconds. NULL on bad input. */
+char *bus_envelope_render(const char *event_id, const char *event_type,
+                          const char *aggregate_id, const char *trace_id,
+                          int64_t timestamp_ms, const void *data);
+
+/* Parses an envelope. On success *ev points into *owner (a json_t *, free
+ * with bus_envelope_free) and KIT_OK is returned; KIT_INVALID names the
+ * first bad field in reason. */
+int bus_envelope_parse(const char *json, struct bus_event *ev, void **owner,
+                       char *reason, size_t reason_size);
+void bus_envelope_free(void *owner);
+
+/* Operations on the broker and the outbox for `shopsphere events` and tests.
+ * Each opens its own connections and returns KIT_OK or a failure (logged). */
+
+/* Moves every message now in shopsphere.dlq.<service> back to the service's
+ * queue with its retry count reset; *replayed counts them. */
+int bus_dlq_replay(const char *amqp_url, const char *service, int *replayed);
+
+/* Peeks at up to `limit` dead letters (they stay in the queue): fn gets each
+ * body and the error recorded with it. *depth: messages in the queue. */
+typedef void (*bus_message_fn)(void *arg, const char *routing_key,
+                               const char *body, const char *error,
+                               int retries);
+int bus_dlq_peek(const char *amqp_url, const char *service, int limit,
+                 bus_message_fn fn, void *arg, uint32_t *depth);
+
+/* Messages ready in a queue; KIT_NOT_FOUND when it does not exist. */
+int bus_queue_depth(const char *amqp_url, const char *queue,
+                    uint32_t *messages);
+
+/* Follows shopsphere.events through a temporary queue bound to `pattern`
+ * ("#" = everything), calling fn per event, until `max_events` (0 = no
+ * limit) arrived, `timeout_ms` (0 = none) passed, or *stop became true. */
+int bus_tail(const char *amqp_url, const char *pattern, int max_events,
+             int timeout_ms, bus_message_fn fn, void *arg, volatile int *stop);
+
+struct bus_outbox_status {
+  int64_t unsent;
+  double oldest_unsent_age_s; /* 0 when nothing waits */
+};
+/* Reads the outbox of `schema`; KIT_NOT_FOUND when it has no outbox. */
+int bus_outbox_status(const char *db_url, const char *schema,
+                      struct bus_outbox_status *out);
 
 #endif

@@ -570,6 +570,25 @@ int db_exec_sql(struct db_conn *conn, const char *sql) {
   return rc;
 }
 
+int db_exec_params(struct db_conn *conn, const char *what, const char *sql,
+                   int nparams, const char *const *params,
+                   struct db_result **out) {
+  if (out != NULL) *out = NULL;
+  if (conn == NULL || sql == NULL || nparams < 0) return DB_HARD_ERROR;
+  if (conn->pg == NULL || conn->lost) return DB_UNAVAILABLE;
+  PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL,
+                               NULL, 0);
+  /* Parameters travel apart from the SQL, but the server's message may
+   * quote one: left out, as for declared statements. */
+  int rc = result_status(conn, res, what != NULL ? what : "kit sql", false);
+  if (rc >= 0 && out != NULL) {
+    *out = (struct db_result *)res;
+    res = NULL;
+  }
+  PQclear(res);
+  return rc;
+}
+
 /* --- results --------------------------------------------------------------- */
 
 static bool in_range(const struct db_result *r, int row, int col) {
@@ -794,28 +813,96 @@ static int migrate_exec(PGconn *pg, const char *schema, const char *what,
   return rc;
 }
 
-/* Applies one migration and records it, atomically. Migrations must not
+/* Applies one migration and records it in `table` (schema_migrations, or
+ * kit_migrations for the kit's own), atomically. Migrations must not
  * contain transaction control of their own (nor CREATE INDEX CONCURRENTLY). */
-static int apply_one(PGconn *pg, const char *schema,
+static int apply_one(PGconn *pg, const char *schema, const char *table,
                      const struct migration *m) {
   char what[160];
   char version[16];
-  snprintf(what, sizeof what, "migration %03d_%s", m->version, m->name);
+  char record[128];
+  snprintf(what, sizeof what, "migration %s%03d_%s",
+           strcmp(table, "kit_migrations") == 0 ? "kit " : "", m->version,
+           m->name);
   snprintf(version, sizeof version, "%d", m->version);
+  snprintf(record, sizeof record,
+           "INSERT INTO %s (version, name) VALUES ($1::integer, $2)", table);
   const char *params[] = {version, m->name};
 
   int rc = migrate_exec(pg, schema, "BEGIN", "BEGIN", 0, NULL, NULL);
   if (rc != KIT_OK) return rc;
   /* PQexec, the simple protocol: a migration holds several statements. */
   rc = migrate_exec(pg, schema, what, m->sql, 0, NULL, NULL);
-  if (rc == KIT_OK)
-    rc = migrate_exec(pg, schema, what,
-                      "INSERT INTO schema_migrations (version, name) "
-                      "VALUES ($1::integer, $2)",
-                      2, params, NULL);
+  if (rc == KIT_OK) rc = migrate_exec(pg, schema, what, record, 2, params, NULL);
   if (rc == KIT_OK) rc = migrate_exec(pg, schema, what, "COMMIT", 0, NULL, NULL);
   if (rc != KIT_OK && PQstatus(pg) == CONNECTION_OK)
     PQclear(PQexec(pg, "ROLLBACK"));
+  return rc;
+}
+
+/* Picks the migrations of `service` out of all, sorted by version, into
+ * *out (caller frees). KIT_OK, KIT_NOMEM or KIT_ERROR (an invalid or
+ * duplicated version, logged). */
+static int select_migrations(const struct migration *all, size_t count,
+                             const char *service, const char *schema,
+                             const struct migration ***out, size_t *n_out) {
+  const struct migration **mine = calloc(count + 1, sizeof *mine);
+  size_t n = 0;
+  *out = NULL;
+  *n_out = 0;
+  if (mine == NULL) return KIT_NOMEM;
+  for (size_t i = 0; i < count; i++)
+    if (all[i].service != NULL && strcmp(all[i].service, service) == 0)
+      mine[n++] = &all[i];
+  qsort(mine, n, sizeof *mine, by_version);
+  for (size_t i = 0; i < n; i++) {
+    if (mine[i]->version <= 0 || mine[i]->sql == NULL ||
+        mine[i]->name == NULL ||
+        (i > 0 && mine[i]->version == mine[i - 1]->version)) {
+      log_error("migrate %s: %s migration %d is invalid or duplicated", schema,
+                service, mine[i]->version);
+      free(mine);
+      return KIT_ERROR;
+    }
+  }
+  *out = mine;
+  *n_out = n;
+  return KIT_OK;
+}
+
+/* Applies, in order, those of `list` not yet recorded in `table` (created
+ * if missing). Both lists are sorted: they are walked together. */
+static int apply_missing(PGconn *pg, const char *schema, const char *table,
+                         const struct migration *const *list, size_t n,
+                         int *applied) {
+  char sql[256];
+  PGresult *done = NULL;
+  snprintf(sql, sizeof sql,
+           "CREATE TABLE IF NOT EXISTS %s (version integer PRIMARY KEY, "
+           "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT "
+           "now())",
+           table);
+  int rc = migrate_exec(pg, schema, "create migrations table", sql, 0, NULL,
+                        NULL);
+  if (rc != KIT_OK) return rc;
+  snprintf(sql, sizeof sql, "SELECT version FROM %s ORDER BY version", table);
+  rc = migrate_exec(pg, schema, "read migrations table", sql, 0, NULL, &done);
+  if (rc != KIT_OK) return rc;
+  int rows = PQntuples(done);
+  int row = 0;
+  for (size_t i = 0; i < n; i++) {
+    while (row < rows && atoi(PQgetvalue(done, row, 0)) < list[i]->version)
+      row++;
+    if (row < rows && atoi(PQgetvalue(done, row, 0)) == list[i]->version)
+      continue;
+    rc = apply_one(pg, schema, table, list[i]);
+    if (rc != KIT_OK) break;
+    log_info("migrate %s: applied %s%03d_%s", schema,
+             strcmp(table, "kit_migrations") == 0 ? "kit " : "",
+             list[i]->version, list[i]->name);
+    if (applied != NULL) (*applied)++;
+  }
+  PQclear(done);
   return rc;
 }
 
@@ -823,9 +910,10 @@ int db_migrate(const char *url, const char *schema,
                const struct migration *all, size_t count, int *applied) {
   int rc = KIT_ERROR;
   const struct migration **mine = NULL;
+  const struct migration **kit = NULL;
   size_t n = 0;
+  size_t n_kit = 0;
   PGconn *pg = NULL;
-  PGresult *done = NULL;
   char *ident = NULL;
   bool locked = false;
   const char *lock_params[] = {schema};
@@ -837,20 +925,12 @@ int db_migrate(const char *url, const char *schema,
     return KIT_ERROR;
   }
 
-  mine = calloc(count + 1, sizeof *mine);
-  if (mine == NULL) goto cleanup;
-  for (size_t i = 0; i < count; i++)
-    if (all[i].service != NULL && strcmp(all[i].service, schema) == 0)
-      mine[n++] = &all[i];
-  qsort(mine, n, sizeof *mine, by_version);
-  for (size_t i = 0; i < n; i++) {
-    if (mine[i]->version <= 0 || mine[i]->sql == NULL ||
-        mine[i]->name == NULL ||
-        (i > 0 && mine[i]->version == mine[i - 1]->version)) {
-      log_error("migrate %s: migration %d is invalid or duplicated", schema,
-                mine[i]->version);
-      goto cleanup;
-    }
+  rc = select_migrations(all, count, schema, schema, &mine, &n);
+  if (rc == KIT_OK)
+    rc = select_migrations(all, count, DB_KIT_MIGRATIONS, schema, &kit, &n_kit);
+  if (rc != KIT_OK) {
+    rc = KIT_ERROR;
+    goto cleanup;
   }
 
   /* A dedicated session, not a pool's: the advisory lock is session-scoped
@@ -861,6 +941,7 @@ int db_migrate(const char *url, const char *schema,
   if (url_connect_timeout(url, &seconds) != KIT_OK) {
     log_error("migrate %s: the database URL is not a valid connection string",
               schema);
+    rc = KIT_ERROR;
     goto cleanup;
   }
   snprintf(timeout_s, sizeof timeout_s, "%d", seconds);
@@ -895,32 +976,15 @@ int db_migrate(const char *url, const char *schema,
   snprintf(sql, sizeof sql, "SET search_path TO %s", ident);
   rc = migrate_exec(pg, schema, "set search_path", sql, 0, NULL, NULL);
   if (rc != KIT_OK) goto cleanup;
-  rc = migrate_exec(pg, schema, "create schema_migrations",
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    "version integer PRIMARY KEY, name text NOT NULL, "
-                    "applied_at timestamptz NOT NULL DEFAULT now())",
-                    0, NULL, NULL);
-  if (rc != KIT_OK) goto cleanup;
-  rc = migrate_exec(pg, schema, "read schema_migrations",
-                    "SELECT version FROM schema_migrations ORDER BY version", 0,
-                    NULL, &done);
-  if (rc != KIT_OK) goto cleanup;
 
-  /* Both lists are sorted: walk them together. */
-  int rows = PQntuples(done);
-  int row = 0;
-  for (size_t i = 0; i < n; i++) {
-    while (row < rows && atoi(PQgetvalue(done, row, 0)) < mine[i]->version)
-      row++;
-    if (row < rows && atoi(PQgetvalue(done, row, 0)) == mine[i]->version)
-      continue;
-    rc = apply_one(pg, schema, mine[i]);
+  /* The kit's tables (outbox, inbox) first, so a service's own migrations
+   * may refer to them; their versions live in their own table and never
+   * clash with the service's numbering. */
+  if (n_kit > 0) {
+    rc = apply_missing(pg, schema, "kit_migrations", kit, n_kit, applied);
     if (rc != KIT_OK) goto cleanup;
-    log_info("migrate %s: applied %03d_%s", schema, mine[i]->version,
-             mine[i]->name);
-    if (applied != NULL) (*applied)++;
   }
-  rc = KIT_OK;
+  rc = apply_missing(pg, schema, "schema_migrations", mine, n, applied);
 
 cleanup:
   if (locked && PQstatus(pg) == CONNECTION_OK) {
@@ -930,9 +994,9 @@ cleanup:
                          "'shopsphere.migrate.' || $1))",
                          1, NULL, lock_params, NULL, NULL, 0));
   }
-  PQclear(done);
   if (ident != NULL) PQfreemem(ident);
   if (pg != NULL) PQfinish(pg);
   free(mine);
+  free(kit);
   return rc;
 }

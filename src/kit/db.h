@@ -59,6 +59,14 @@ int db_exec(struct db_conn *conn, const char *statement, int nparams,
 /* Runs ad-hoc SQL without parameters (DDL, BEGIN/COMMIT, migrations). */
 int db_exec_sql(struct db_conn *conn, const char *sql);
 
+/* Runs the kit's own parameterized SQL (the event bus's outbox and inbox
+ * statements, which no service declares) as an unnamed statement; `what`
+ * names it in logs. Same statuses and result as db_exec. Services declare
+ * their statements and use db_exec. */
+int db_exec_params(struct db_conn *conn, const char *what, const char *sql,
+                   int nparams, const char *const *params,
+                   struct db_result **out);
+
 /* Result access. Row and column indexes are 0-based. */
 int db_result_rows(const struct db_result *r);
 bool db_result_is_null(const struct db_result *r, int row, int col);
@@ -107,9 +115,15 @@ struct migration {
   const char *sql;
 };
 
+/* The `service` of the kit's own migrations (the event bus's outbox and
+ * inbox tables, src/kit/migrations/): they apply to every schema. */
+#define DB_KIT_MIGRATIONS "_kit"
+
 /* Applies the migrations of `schema` (those in `all` whose service matches),
  * in version order, each in its own transaction, recording applied versions
- * in <schema>.schema_migrations. Holds a PostgreSQL advisory lock for the
+ * in <schema>.schema_migrations. Before them, the kit's migrations in `all`
+ * (service DB_KIT_MIGRATIONS) are applied the same way, recorded in
+ * <schema>.kit_migrations. Holds a PostgreSQL advisory lock for the
  * schema so concurrent migrators wait instead of racing. Creates the schema
  * if missing. Returns KIT_OK, KIT_UNAVAILABLE or KIT_ERROR (logged). */
 int db_migrate(const char *url, const char *schema,
