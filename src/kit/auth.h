@@ -28,7 +28,27 @@ struct principal {
   char role[16];    /* customer | admin | moderator */
   char jti[40];
   int64_t exp;      /* unix seconds */
+  int64_t iat;      /* unix seconds */
+  char session_id[40]; /* `sid`: the refresh-token family of this login */
 };
+
+/* The header every service-to-service call carries (the client adds it) with
+ * SHOPSPHERE_INTERNAL_SECRET; ACCESS_INTERNAL routes called over the network
+ * require it. */
+#define AUTH_INTERNAL_HEADER "X-Internal-Token"
+
+/* Redis keys shared by the auth service (writer) and this verifier (reader):
+ * AUTH_DENY_PREFIX<jti> exists while a logged-out access token would still be
+ * valid; AUTH_REVOKED_PREFIX<user id> holds a unix time: tokens of that user
+ * issued at or before it are revoked (suspension, password change);
+ * AUTH_SESSION_DENY_PREFIX<sid> exists once a session (refresh family) was
+ * revoked (logout, refresh-token reuse). */
+#define AUTH_DENY_PREFIX "auth:deny:"
+#define AUTH_REVOKED_PREFIX "auth:revoked-before:"
+#define AUTH_SESSION_DENY_PREFIX "auth:revoked-session:"
+
+/* Clock skew tolerated on exp/nbf/iat, in seconds. */
+#define AUTH_CLOCK_SKEW_S 30
 
 /* Sets up the process-wide verifier (JWKS cache, Redis denylist client).
  * Call once before serving; the client is used to reach the auth service. */
@@ -51,5 +71,25 @@ const struct principal *auth_principal(const struct http_request *req);
 bool auth_role_allows(const char *role, enum route_access access);
 
 bool auth_is_admin(const struct http_request *req);
+
+/* The pure part of auth_verify_token, for tests and benchmarks: checks the
+ * header (alg pinned to RS256, kid == kid), the signature with public_pem
+ * (an RSA public key in PEM) and the claims against rules; no JWKS fetch, no
+ * denylist. KIT_OK with *out filled, or KIT_INVALID with why filled. */
+struct auth_claims_rules {
+  const char *issuer;
+  const char *audience;
+  int64_t now; /* unix seconds */
+};
+int auth_verify_with_key(const char *token, const char *kid,
+                         const char *public_pem,
+                         const struct auth_claims_rules *rules,
+                         struct principal *out, char *why, size_t why_size);
+
+/* Milliseconds since the epoch encoded in a UUIDv7 (the `jti` the auth
+ * service mints); -1 when s is not a version-7 UUID. The revocation marker
+ * AUTH_REVOKED_PREFIX is compared with it, so a token minted a moment after a
+ * password change is not caught by the marker of that change. */
+int64_t auth_uuid7_ms(const char *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "kit/auth.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
 #include "kit/service.h"
@@ -108,7 +109,8 @@ static bool header_is_ours(const char *name) {
   static const char *const names[] = {
       "x-request-id", "traceparent", "host", "content-length", "connection",
       "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-      "proxy-authorization", "proxy-connection", "expect", "content-type"};
+      "proxy-authorization", "proxy-connection", "expect", "content-type",
+      "x-internal-token" /* a caller's own never travels on: we set ours */};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcasecmp(name, names[i]) == 0) return true;
   return false;
@@ -303,9 +305,19 @@ static int attempt_remote(struct client *c, enum service_id target,
     headers = curl_slist_append(headers, line);
   }
   headers = curl_slist_append(headers, "Expect:");
+  /* Proves to ACCESS_INTERNAL routes that the call comes from a service. */
+  if (c->cfg->internal_secret[0] != '\0') {
+    snprintf(line, sizeof line, "%s: %s", AUTH_INTERNAL_HEADER,
+             c->cfg->internal_secret);
+    headers = curl_slist_append(headers, line);
+  }
 
   struct body_buf body = {0};
   curl_easy_setopt(h, CURLOPT_URL, url);
+  /* Send the path exactly as given: curl would otherwise squash "/../",
+   * and a public path like /api/v1/users/../../internal/... forwarded by
+   * the gateway would reach an internal route with our internal token. */
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
   if (strcmp(r->method, "HEAD") == 0) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   if (r->body != NULL) {
