@@ -1,0 +1,269 @@
+/* domain.c - the product service's pure decisions (see domain.h). */
+#include "services/product/domain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit/money.h"
+#include "kit/uuid.h"
+
+static const char *const sort_names[SORT_COUNT] = {
+    [SORT_NEWEST] = "newest",
+    [SORT_PRICE_ASC] = "price_asc",
+    [SORT_PRICE_DESC] = "price_desc",
+    [SORT_NAME] = "name",
+};
+
+bool product_sort_parse(const char *s, enum product_sort *out) {
+  if (s == NULL) return false;
+  for (int i = 0; i < SORT_COUNT; i++) {
+    if (strcmp(s, sort_names[i]) == 0) {
+      *out = (enum product_sort)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char *product_sort_name(enum product_sort sort) {
+  return (unsigned)sort < SORT_COUNT ? sort_names[sort] : "newest";
+}
+
+/* --- cursors: base64url of "1|<sort>|<id>|<key>" ------------------------- */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int b64_value(char c) {
+  const char *p = c != '\0' ? strchr(b64, c) : NULL;
+  return p != NULL ? (int)(p - b64) : -1;
+}
+
+/* Encodes n bytes; false when out (size) is too small. */
+static bool b64url_encode(const unsigned char *in, size_t n, char *out,
+                          size_t size) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    size_t left = n - i;
+    if (left > 1) v |= (uint32_t)in[i + 1] << 8;
+    if (left > 2) v |= in[i + 2];
+    size_t chars = left >= 3 ? 4 : left + 1;
+    if (o + chars + 1 > size) return false;
+    for (size_t k = 0; k < chars; k++)
+      out[o++] = b64[(v >> (18 - 6 * k)) & 63];
+  }
+  if (o + 1 > size) return false;
+  out[o] = '\0';
+  return true;
+}
+
+/* Decodes unpadded base64url; returns the byte count or -1. */
+static long b64url_decode(const char *in, unsigned char *out, size_t size) {
+  size_t n = strlen(in), o = 0;
+  if (n % 4 == 1) return -1;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t v = 0;
+    size_t chars = n - i >= 4 ? 4 : n - i;
+    for (size_t k = 0; k < 4; k++) {
+      int d = k < chars ? b64_value(in[i + k]) : 0;
+      if (d < 0) return -1;
+      v |= (uint32_t)d << (18 - 6 * k);
+    }
+    size_t bytes = chars - 1;
+    if (o + bytes > size) return -1;
+    for (size_t k = 0; k < bytes; k++)
+      out[o++] = (unsigned char)(v >> (16 - 8 * k));
+  }
+  return (long)o;
+}
+
+bool product_cursor_encode(const struct list_cursor *c, char *out,
+                           size_t size) {
+  char plain[CURSOR_KEY_MAX + 64];
+  int n =
+      snprintf(plain, sizeof plain, "1|%d|%s|%s", (int)c->sort, c->id, c->key);
+  if (n < 0 || (size_t)n >= sizeof plain) return false;
+  return b64url_encode((const unsigned char *)plain, (size_t)n, out, size);
+}
+
+static bool int_text(const char *s) {
+  if (*s == '-') s++;
+  if (*s == '\0' || strlen(s) > 18) return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9') return false;
+  return true;
+}
+
+bool product_cursor_decode(const char *text, struct list_cursor *out) {
+  unsigned char plain[CURSOR_KEY_MAX + 64];
+  if (text == NULL || strlen(text) > CURSOR_TEXT_MAX) return false;
+  long n = b64url_decode(text, plain, sizeof plain - 1);
+  if (n < 6) return false;
+  plain[n] = '\0';
+  if (memchr(plain, '\0', (size_t)n) != NULL) return false;
+
+  char *s = (char *)plain;
+  if (strncmp(s, "1|", 2) != 0) return false;
+  s += 2;
+  if (s[0] < '0' || s[0] >= '0' + SORT_COUNT || s[1] != '|') return false;
+  out->sort = (enum product_sort)(s[0] - '0');
+  s += 2;
+  char *bar = strchr(s, '|');
+  if (bar == NULL || bar - s != 36) return false;
+  *bar = '\0';
+  if (!uuid_normalize(s, out->id)) return false;
+  const char *key = bar + 1;
+  if (strlen(key) >= sizeof out->key) return false;
+  switch (out->sort) {
+  case SORT_NEWEST:
+    if (*key != '\0') return false;
+    break;
+  case SORT_PRICE_ASC:
+  case SORT_PRICE_DESC:
+    if (!int_text(key)) return false;
+    break;
+  default:
+    break;
+  }
+  snprintf(out->key, sizeof out->key, "%s", key);
+  return true;
+}
+
+/* --- identifiers ------------------------------------------------------------
+ */
+
+bool product_sku_valid(const char *sku) {
+  size_t n = sku != NULL ? strlen(sku) : 0;
+  if (n == 0 || n > PRODUCT_SKU_MAX) return false;
+  for (const char *p = sku; *p; p++) {
+    char c = *p;
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool product_status_valid(const char *status) {
+  return status != NULL &&
+         (strcmp(status, "draft") == 0 || strcmp(status, "active") == 0 ||
+          strcmp(status, "archived") == 0);
+}
+
+bool product_category_slug_valid(const char *slug) {
+  size_t n = slug != NULL ? strlen(slug) : 0;
+  if (n == 0 || n > CATEGORY_SLUG_MAX) return false;
+  if (slug[0] == '-' || slug[n - 1] == '-') return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = slug[i];
+    if (c == '-') {
+      if (slug[i + 1] == '-') return false;
+      continue;
+    }
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+bool product_category_slugify(const char *name, char *out, size_t size) {
+  size_t o = 0;
+  bool dash = false;
+  if (size == 0) return false;
+  for (const char *p = name; p != NULL && *p; p++) {
+    char c = *p;
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!keep) {
+      dash = o > 0;
+      continue;
+    }
+    if (o + (dash ? 2 : 1) >= size || o + (dash ? 2 : 1) > CATEGORY_SLUG_MAX)
+      break;
+    if (dash) out[o++] = '-';
+    dash = false;
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return o > 0;
+}
+
+/* --- prices ------------------------------------------------------------------
+ */
+
+enum price_check product_price_parse(const char *price, const char *currency,
+                                     int64_t *minor) {
+  int exponent = money_currency_exponent(currency);
+  if (exponent < 0) return PRICE_BAD_CURRENCY;
+  if (price == NULL || *price == '\0') return PRICE_MALFORMED;
+  if (*price == '-') return PRICE_NEGATIVE;
+
+  /* Tell the reasons apart before money_parse, which only says no. */
+  const char *p = price;
+  size_t int_digits = 0, decimals = 0;
+  if (*p == '0' && p[1] >= '0' && p[1] <= '9') return PRICE_MALFORMED;
+  while (*p >= '0' && *p <= '9')
+    p++, int_digits++;
+  if (int_digits == 0) return PRICE_MALFORMED;
+  if (*p == '.') {
+    p++;
+    while (*p >= '0' && *p <= '9')
+      p++, decimals++;
+    if (decimals == 0) return PRICE_MALFORMED;
+  }
+  if (*p != '\0') return PRICE_MALFORMED;
+  if (decimals > (size_t)exponent) return PRICE_TOO_PRECISE;
+  if (money_parse(price, currency, minor) != 0) return PRICE_TOO_LARGE;
+  return PRICE_OK;
+}
+
+const char *product_price_message(enum price_check c) {
+  switch (c) {
+  case PRICE_OK:
+    return "ok";
+  case PRICE_BAD_CURRENCY:
+    return "currency must be an ISO 4217 code such as \"USD\"";
+  case PRICE_NEGATIVE:
+    return "price must not be negative";
+  case PRICE_MALFORMED:
+    return "price must be a non-negative decimal amount such as \"19.99\"";
+  case PRICE_TOO_PRECISE:
+    return "price has more decimals than its currency allows";
+  case PRICE_TOO_LARGE:
+    return "price is too large";
+  }
+  return "price is invalid";
+}
+
+/* --- reservations ------------------------------------------------------------
+ */
+
+static int by_product(const void *a, const void *b) {
+  return strcmp(((const struct reservation_line *)a)->product_id,
+                ((const struct reservation_line *)b)->product_id);
+}
+
+size_t product_reservation_lines_normalize(struct reservation_line *lines,
+                                           size_t n, bool *overflow) {
+  *overflow = false;
+  if (n == 0) return 0;
+  qsort(lines, n, sizeof lines[0], by_product);
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (out > 0 &&
+        strcmp(lines[out - 1].product_id, lines[i].product_id) == 0) {
+      lines[out - 1].quantity += lines[i].quantity;
+      if (lines[out - 1].quantity > RESERVATION_MAX_QUANTITY) *overflow = true;
+      continue;
+    }
+    lines[out++] = lines[i];
+  }
+  return out;
+}
+
+const char *product_reservation_status(const char *stored, bool past_expiry) {
+  if (stored != NULL && strcmp(stored, "reserved") == 0 && past_expiry)
+    return "expired";
+  return stored != NULL ? stored : "";
+}

@@ -1,0 +1,43 @@
+/* input.h - a product as a client (or an import file) describes it: read from
+ * a JSON object through a field table into a typed draft, every rule checked.
+ * Shared by the HTTP handlers and `shopsphere import`, so a row is valid in a
+ * file exactly when the same body would be accepted by POST /products. */
+#ifndef SHOPSPHERE_PRODUCT_INPUT_H
+#define SHOPSPHERE_PRODUCT_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kit/arena.h"
+#include "kit/json.h"
+
+#define PRODUCT_IMAGES_MAX 20
+#define PRODUCT_CUSTOM_MAX_BYTES 8192
+
+/* Fields not given stay NULL / has_* false. Strings live in the arena. */
+struct product_draft {
+  const char *sku, *name, *description, *category_id, *category_slug;
+  const char *price, *currency, *status;
+  int64_t stock;
+  int64_t price_minor;         /* valid when has_price_minor */
+  const char *images_json;     /* canonical JSON array text */
+  const char *attributes_json; /* canonical JSON object text */
+  int64_t weight_grams;        /* from attributes, -1 when not given */
+  bool has_stock, has_price_minor;
+};
+
+/* Reads object (a json_t * object) into *out. partial: a PATCH, where every
+ * field is optional (a create needs sku, name, category_id and price; the
+ * currency defaults to USD, stock to 0, status to active). with_slug: the
+ * importer also accepts "category" (a slug) instead of category_id. Returns
+ * KIT_OK or KIT_INVALID with err naming the field. */
+int product_draft_read(const void *object, bool partial, bool with_slug,
+                       struct arena *a, struct product_draft *out,
+                       struct json_error *err);
+
+/* Resolves draft->price in currency into draft->price_minor (PATCH that
+ * changes only the price uses the stored currency). KIT_OK or KIT_INVALID. */
+int product_draft_price(struct product_draft *d, const char *currency,
+                        struct json_error *err);
+
+#endif

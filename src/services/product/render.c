@@ -1,0 +1,106 @@
+/* render.c - products and categories as JSON, their events, and the few
+ * answer helpers every handler of the service uses. */
+#include <string.h>
+
+#include "kit/bus.h"
+#include "kit/log.h"
+#include "kit/money.h"
+#include "services/product/product.h"
+
+/* Stored JSON text (validated when written) back into a value; an empty
+ * value of the right kind if the text were ever unreadable. */
+static json_t *stored_json(const char *text, bool array) {
+  json_t *v = text != NULL ? json_loads(text, 0, NULL) : NULL;
+  if (v == NULL) v = array ? json_array() : json_object();
+  return v;
+}
+
+json_t *product_render(const struct product_row *p) {
+  char price[MONEY_BUF];
+  money_format(p->price_minor, p->currency, price);
+  return json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, "
+      "s:s}",
+      "id", p->id, "sku", p->sku, "name", p->name, "description",
+      p->description, "category_id", p->category_id, "price", price, "currency",
+      p->currency, "stock", (json_int_t)p->stock, "available",
+      (json_int_t)(p->stock - p->reserved), "status", p->status, "images",
+      stored_json(p->images_json, true), "attributes",
+      stored_json(p->attributes_json, false), "created_at", p->created_at,
+      "updated_at", p->updated_at);
+}
+
+json_t *product_render_category(const struct category_row *c) {
+  return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", c->id, "slug", c->slug,
+                   "name", c->name, "path", c->path, "parent_id",
+                   c->parent_id[0] ? json_string(c->parent_id) : json_null());
+}
+
+int product_emit(struct db_conn *c, const char *type,
+                 const struct product_row *p) {
+  json_t *data = product_render(p);
+  if (data == NULL) return DB_HARD_ERROR;
+  if (p->weight_grams >= 0)
+    json_object_set_new(data, "weight_grams", json_integer(p->weight_grams));
+  int rc = bus_emit(c, type, p->id, data);
+  json_decref(data);
+  return rc;
+}
+
+int product_emit_inventory(struct db_conn *c, const struct stock_change *ch,
+                           const char *reason, int64_t delta_stock,
+                           int64_t delta_reserved, const char *order_id) {
+  json_t *data =
+      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}", "product_id",
+                ch->product_id, "sku", ch->sku, "stock", (json_int_t)ch->stock,
+                "reserved", (json_int_t)ch->reserved, "available",
+                (json_int_t)(ch->stock - ch->reserved), "delta_stock",
+                (json_int_t)delta_stock, "delta_reserved",
+                (json_int_t)delta_reserved, "reason", reason, "order_id",
+                order_id != NULL ? json_string(order_id) : json_null());
+  if (data == NULL) return DB_HARD_ERROR;
+  int rc = bus_emit(c, "inventory.changed", ch->product_id, data);
+  json_decref(data);
+  return rc;
+}
+
+void product_reply_invalid(struct http_response *res,
+                           const struct http_request *req,
+                           const struct json_error *err) {
+  http_reply_error(res, req, err->code, err->message,
+                   err->field[0] ? err->field : NULL);
+}
+
+void product_reply_db_failure(struct http_response *res,
+                              const struct http_request *req, int rc) {
+  if (rc == DB_UNAVAILABLE)
+    http_reply_error(res, req, API_DATABASE_ERROR,
+                     "the catalog database is unavailable", NULL);
+  else if (rc == DB_SOFT_ERROR)
+    http_reply_error(res, req, API_SERVICE_UNAVAILABLE,
+                     "too much contention, retry shortly", NULL);
+  else
+    http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
+}
+
+void product_reply_json(struct http_response *res, unsigned status,
+                        json_t *body) {
+  if (body == NULL) {
+    http_reply(res, 500, "application/json",
+               "{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"out of "
+               "memory\",\"details\":null}}",
+               strlen("{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":"
+                      "\"out of memory\",\"details\":null}}"));
+    return;
+  }
+  http_reply_json(res, status, body);
+  json_decref(body);
+}
+
+void product_cache_headers(struct http_response *res,
+                           const struct http_request *req, bool fresh) {
+  const char *value = "private, no-store";
+  if (http_header(req, "Authorization") == NULL)
+    value = fresh ? "public, max-age=1" : "public, max-age=0";
+  http_response_header(res, "Cache-Control", value);
+}

@@ -1,0 +1,154 @@
+/* store.h - the product service's SQL: one typed function per query.
+ *
+ * Every function runs on a connection inside the caller's transaction (or
+ * alone) and returns a db_status: < 0 a failure, >= 0 the rows found or
+ * changed. Strings that come back are copied into the caller's arena. */
+#ifndef SHOPSPHERE_PRODUCT_STORE_H
+#define SHOPSPHERE_PRODUCT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kit/arena.h"
+#include "kit/db.h"
+#include "services/product/domain.h"
+
+/* The declared statements; the count is checked against the table. */
+#define PRODUCT_STATEMENT_COUNT 29
+extern const struct db_statement product_statements[PRODUCT_STATEMENT_COUNT];
+
+struct product_row {
+  char id[37];
+  const char *sku, *name, *description;
+  char category_id[37];
+  int64_t price_minor;
+  char currency[4];
+  int64_t stock, reserved;
+  char status[12];
+  const char *images_json, *attributes_json;
+  int64_t weight_grams;                /* -1 when the product has none */
+  const char *created_at, *updated_at; /* RFC 3339 UTC */
+};
+
+/* A product to insert; every field set (defaults applied by the caller). */
+struct product_new {
+  const char *id, *sku, *name, *description, *category_id;
+  int64_t price_minor;
+  const char *currency, *status;
+  int64_t stock;
+  const char *images_json, *attributes_json;
+};
+
+/* A product update: NULL / has_* false leaves the column as it is.
+ * attributes_json is merged into the stored object (top-level keys). */
+struct product_change {
+  const char *sku, *name, *description, *category_id, *currency, *status;
+  const char *images_json, *attributes_json;
+  int64_t price_minor, stock;
+  bool has_price, has_stock;
+};
+
+struct list_filter {
+  const char *status;      /* NULL: every status */
+  const char *category_id; /* NULL: all; else it and its descendants */
+  const char *currency;    /* NULL unless a price bound is given */
+  int64_t min_price, max_price;
+  bool has_min, has_max;
+  const struct list_cursor *after; /* NULL: first page */
+  int limit; /* rows to fetch (the caller asks one extra) */
+};
+
+struct category_row {
+  char id[37];
+  const char *slug, *name, *path;
+  char parent_id[37]; /* "" for a root */
+};
+
+struct reservation_row {
+  char order_id[37];
+  char status[12];
+  const char *expires_at;
+  bool past_expiry;
+};
+
+/* What moved on one product: for inventory.changed. */
+struct stock_change {
+  char product_id[37];
+  const char *sku;
+  int64_t stock, reserved;
+  int64_t quantity; /* units of the line that moved */
+};
+
+/* --- products --- */
+int pstore_product_insert(struct db_conn *c, struct arena *a,
+                          const struct product_new *p, struct product_row *out);
+int pstore_product_get(struct db_conn *c, struct arena *a, const char *id,
+                       bool for_update, struct product_row *out);
+int pstore_product_update(struct db_conn *c, struct arena *a, const char *id,
+                          const struct product_change *ch,
+                          struct product_row *out);
+int pstore_sku_taken(struct db_conn *c, const char *sku, const char *except_id);
+int pstore_product_count(struct db_conn *c, int64_t *count);
+int pstore_product_list(struct db_conn *c, struct arena *a,
+                        enum product_sort sort, const struct list_filter *f,
+                        struct product_row **rows);
+/* ids_array: a PostgreSQL array literal "{uuid,uuid}". */
+int pstore_products_batch(struct db_conn *c, struct arena *a,
+                          const char *ids_array, struct product_row **rows);
+
+/* --- inventory --- */
+/* Adds delta to on-hand stock unless that would go below zero or below the
+ * reserved units: 1 applied (out filled), 0 refused or unknown product. */
+int pstore_stock_adjust(struct db_conn *c, struct arena *a, const char *id,
+                        int64_t delta, struct product_row *out);
+int pstore_adjustment_insert(struct db_conn *c, const char *id,
+                             const char *product_id, int64_t delta,
+                             const char *reason, int64_t stock_after,
+                             const char *actor_id, const char **created_at,
+                             struct arena *a);
+
+/* --- categories --- */
+int pstore_category_get(struct db_conn *c, struct arena *a, const char *id,
+                        struct category_row *out);
+int pstore_category_by_slug(struct db_conn *c, struct arena *a,
+                            const char *slug, struct category_row *out);
+/* 1 inserted, 0 the slug or path is taken. */
+int pstore_category_insert(struct db_conn *c, struct arena *a, const char *id,
+                           const char *slug, const char *name,
+                           const char *parent_id, const char *path,
+                           struct category_row *out);
+int pstore_category_list(struct db_conn *c, struct arena *a,
+                         struct category_row **rows);
+
+/* --- reservations --- */
+/* 1 created, 0 one exists for this order already. */
+int pstore_reservation_insert(struct db_conn *c, const char *order_id,
+                              int64_t ttl_seconds);
+int pstore_reservation_get(struct db_conn *c, struct arena *a,
+                           const char *order_id, bool for_update,
+                           struct reservation_row *out);
+int pstore_reservation_lines(struct db_conn *c, struct arena *a,
+                             const char *order_id,
+                             struct reservation_line **lines);
+/* Takes quantity units of an active product if available: 1 taken (change
+ * filled), 0 not enough (or not active / unknown). Adds the line. */
+int pstore_reserve_line(struct db_conn *c, struct arena *a,
+                        const char *order_id, const char *product_id,
+                        int64_t quantity, struct stock_change *change);
+/* 1 when the product exists (any status): tells "unknown" from "short". */
+int pstore_product_exists(struct db_conn *c, const char *product_id);
+/* Locks the reservation's products in id order (before moving units). */
+int pstore_lock_lines(struct db_conn *c, const char *order_id);
+/* Units of the reservation: reserved -> gone (commit), reserved -> back
+ * (release), committed -> back on hand (restock). Rows: one per product. */
+enum unit_move { MOVE_COMMIT, MOVE_RELEASE, MOVE_RESTOCK };
+int pstore_move_units(struct db_conn *c, struct arena *a, const char *order_id,
+                      enum unit_move move, struct stock_change **changes);
+int pstore_reservation_set_status(struct db_conn *c, const char *order_id,
+                                  const char *status);
+/* Order ids of live reservations past expiry (at most limit). */
+int pstore_expired_reservations(struct db_conn *c, struct arena *a, int limit,
+                                char (**ids)[37]);
+
+#endif
