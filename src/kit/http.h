@@ -60,6 +60,8 @@ struct http_request {
   struct service *svc;      /* the service serving the request */
   struct arena *arena;      /* per-request scratch, freed with the request */
   void *user;               /* per-request slot for auth context (identity) */
+  const char *log_fields;   /* extra JSON members ("k":v,...) a handler adds
+                               to the request's one access-log line */
 };
 
 struct http_response {

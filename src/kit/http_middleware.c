@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kit/auth.h"
 #include "kit/http.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
@@ -90,12 +91,16 @@ void http_handle(const struct router *r, const char *service_name,
   json_safe(method, sizeof method, req->method);
   json_safe(route_safe, sizeof route_safe, route);
   json_safe(ip, sizeof ip, req->client_ip);
-  char fields[512];
+  const struct principal *caller = auth_principal(req);
+  char fields[1024];
   snprintf(fields, sizeof fields,
            "\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,\"bytes\":%zu,"
-           "\"latency_ms\":%.3f,\"client_ip\":\"%s\"",
+           "\"latency_ms\":%.3f,\"client_ip\":\"%s\",\"user_id\":%s%s%s%s%s",
            method, route_safe, res->status, res->body_len, seconds * 1000.0,
-           ip);
+           ip, caller->authenticated ? "\"" : "",
+           caller->authenticated ? caller->user_id : "null",
+           caller->authenticated ? "\"" : "", req->log_fields ? "," : "",
+           req->log_fields ? req->log_fields : "");
   log_write_fields(res->status >= 500 ? LOG_WARN : LOG_INFO, fields,
                    "request");
 

@@ -1,151 +1,278 @@
-/* gateway.c - the edge: routes /api/v1/<resource> to the owning service.
+/* gateway.c - the edge of the platform: the module descriptor and its state.
  *
- * Each public resource prefix maps to one upstream; the request's method,
- * path, query and body travel unchanged, hop-by-hop headers are dropped and
- * X-Forwarded-For, X-Request-Id and traceparent are set by the client. The
- * upstream's answer (status, body, headers) comes back as it is; an
- * unreachable upstream is a 503 and a slow one a 504, from the client.
+ * Every public request enters here: the route table (below) names the
+ * owning service and the access rule of each path and method, the router
+ * authenticates, and the edge chain (edge.c) rate-limits, applies CORS,
+ * serves anonymous catalog reads from a short-lived cache and forwards the
+ * rest (proxy.c). What no API route takes is a web app's file, the API docs
+ * or a 404 (static.c). See docs/gateway.md.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "kit/client.h"
 #include "kit/log.h"
-#include "kit/service.h"
+#include "kit/metrics.h"
+#include "services/gateway/gateway.h"
 
-/* Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
-static bool hop_by_hop(const char *name) {
-  static const char *const names[] = {
-      "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-      "te", "trailer", "upgrade", "proxy-authorization", "host",
-      "content-length", "x-forwarded-for"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcasecmp(name, names[i]) == 0) return true;
-  return false;
-}
+/* Bounds of the response cache: enough for the catalog's hot pages. */
+#define CACHE_ENTRIES 2048
+#define CACHE_BYTES (32u << 20)
+/* Web files and docs come in bursts (a page loads many assets): their
+ * budget is this many times the API's unless configured. */
+#define STATIC_FACTOR 10
 
-/* Forwards req to the service in route_data, with upstream_path as the path
- * (the query string is appended). */
-static void forward(struct http_request *req, struct http_response *res,
-                    enum service_id target, const char *upstream_path) {
-  struct http_header headers[HTTP_MAX_HEADERS + 1];
-  size_t n = 0;
-  const char *content_type = NULL;
-  const char *xff = NULL;
-  for (size_t i = 0; i < req->header_count && n < HTTP_MAX_HEADERS; i++) {
-    const char *name = req->headers[i].name;
-    if (strcasecmp(name, "Content-Type") == 0) {
-      content_type = req->headers[i].value;
-      continue;
-    }
-    if (strcasecmp(name, "X-Forwarded-For") == 0) xff = req->headers[i].value;
-    if (hop_by_hop(name)) continue;
-    headers[n++] = req->headers[i];
-  }
-  const char *forwarded_for =
-      xff ? arena_printf(req->arena, "%s, %s", xff, req->client_ip)
-          : req->client_ip;
-  if (forwarded_for != NULL && forwarded_for[0] != '\0')
-    headers[n++] = (struct http_header){"X-Forwarded-For", forwarded_for};
+/* --- the route table ----------------------------------------------------
+ *
+ * Who owns each public path, who may call it, and which rate-limit class it
+ * counts against. The router takes the first route whose pattern and method
+ * match, then applies its access rule (auth_authorize) before any handler
+ * runs: a caller without a valid token on a signed-in route, or with the
+ * wrong role on an admin one, is answered 401/403 here and the service never
+ * sees the request. The services check again (defence in depth).
+ *
+ * Each resource lists the endpoints of DESIGN §5 method by method, then a
+ * catch-all for its prefix that forwards what the table does not name (a
+ * service may offer more than the contract's minimum): reads stay public
+ * where the resource's reads are, and writes take the resource's strictest
+ * rule, so nothing unlisted is more open at the edge than its neighbours.
+ * The last route takes what no API route did: the web apps, the docs and the
+ * gateway's own probes (static.c).
+ */
 
-  const char *path =
-      req->query[0] ? arena_printf(req->arena, "%s?%s", upstream_path, req->query)
-                    : upstream_path;
-  bool has_body = req->body_len > 0 || strcmp(req->method, "POST") == 0 ||
-                  strcmp(req->method, "PUT") == 0 ||
-                  strcmp(req->method, "PATCH") == 0;
-  struct client_request call = {
-      .method = req->method,
-      .path = path,
-      .body = has_body ? req->body : NULL,
-      .body_len = req->body_len,
-      .content_type = content_type,
-      .parent = req,
-      .headers = headers,
-      .header_count = n,
-  };
-  /* The client fills res whatever happens (503/504 envelopes included). */
-  http_response_clear(res);
-  client_call(req->svc->client, target, &call, res);
-  /* The upstream's own ids are replaced by the gateway's on the way out. */
-  for (size_t i = 0; i < res->header_count; i++) {
-    if (strcasecmp(res->headers[i].name, "X-Request-Id") == 0 ||
-        strcasecmp(res->headers[i].name, "traceparent") == 0) {
-      free((char *)res->headers[i].name);
-      free((char *)res->headers[i].value);
-      res->headers[i] = res->headers[--res->header_count];
-      i--;
-    }
-  }
-}
+/* Upstream + class + cacheability, one of each combination used below. */
+#define EDGE(name, svc, cls, cache)                                            \
+  static const struct edge_route name = {svc, cls, cache}
+EDGE(user_api, SVC_USER, RATE_BY_METHOD, false);
+EDGE(user_signup, SVC_USER, RATE_AUTH, false);
+EDGE(auth_api, SVC_AUTH, RATE_AUTH, false);
+EDGE(auth_keys, SVC_AUTH, RATE_READ, false);
+EDGE(catalog, SVC_PRODUCT, RATE_BY_METHOD, true);
+EDGE(product_api, SVC_PRODUCT, RATE_BY_METHOD, false);
+EDGE(product_images, SVC_PRODUCT, RATE_STATIC, true);
+EDGE(cart_api, SVC_CART, RATE_BY_METHOD, false);
+EDGE(order_api, SVC_ORDER, RATE_BY_METHOD, false);
+EDGE(payment_api, SVC_PAYMENT, RATE_BY_METHOD, false);
+EDGE(payment_hooks, SVC_PAYMENT, RATE_WEBHOOK, false);
+EDGE(shipping_api, SVC_SHIPPING, RATE_BY_METHOD, false);
+EDGE(shipping_hooks, SVC_SHIPPING, RATE_WEBHOOK, false);
+EDGE(review_api, SVC_REVIEW, RATE_BY_METHOD, false);
+EDGE(notification_api, SVC_NOTIFICATION, RATE_BY_METHOD, false);
+EDGE(admin_api, SVC_ADMIN, RATE_BY_METHOD, false);
+EDGE(search_api, SVC_SEARCH, RATE_BY_METHOD, false);
+EDGE(recommendation_api, SVC_RECOMMENDATION, RATE_BY_METHOD, false);
+#undef EDGE
 
-static void handle_api(struct http_request *req, struct http_response *res) {
-  const enum service_id *target = req->route_data;
-  forward(req, res, *target, req->path);
-}
+#define PUBLIC ACCESS_PUBLIC
+#define SIGNED_IN ACCESS_SIGNED_IN
+#define ADMIN ACCESS_ADMIN
+#define MODERATOR ACCESS_MODERATOR
+#define R(method, pattern, access, edge)                                       \
+  { method, pattern, edge_handle_api, access, &edge }
 
-/* GET /api/v1/health/{service}: a service's /healthz through the edge (the
- * benchmark of the gateway's overhead uses it). */
-static void handle_service_health(struct http_request *req,
-                                  struct http_response *res) {
-  const char *name = http_param(req, "service");
-  enum service_id target = service_lookup(name);
-  if (target == SVC_COUNT || target == SVC_GATEWAY) {
-    http_reply_error(res, req, API_NOT_FOUND, "no such service", NULL);
-    return;
-  }
-  forward(req, res, target, "/healthz");
-}
-
-static const enum service_id to_user = SVC_USER, to_auth = SVC_AUTH,
-                             to_product = SVC_PRODUCT, to_cart = SVC_CART,
-                             to_order = SVC_ORDER, to_payment = SVC_PAYMENT,
-                             to_shipping = SVC_SHIPPING, to_review = SVC_REVIEW,
-                             to_notification = SVC_NOTIFICATION,
-                             to_admin = SVC_ADMIN, to_search = SVC_SEARCH,
-                             to_recommendation = SVC_RECOMMENDATION;
-
-/* More specific prefixes first: the router takes the first match. */
-#define API(pattern, target) {"*", pattern, handle_api, ACCESS_PUBLIC, &target}
 static const struct route routes[] = {
-    {"GET", "/api/v1/health/{service}", handle_service_health, ACCESS_PUBLIC,
+    /* CORS preflights first: they carry no token and must not be refused
+     * by a route's access rule. */
+    {"OPTIONS", "/{rest*}", edge_handle_preflight, PUBLIC, NULL},
+    {"GET", "/api/v1/health/{service}", edge_handle_service_health, PUBLIC,
      NULL},
-    API("/.well-known/jwks.json", to_auth),
-    API("/api/v1/users/me/notification-preferences", to_notification),
-    API("/api/v1/users", to_user),
-    API("/api/v1/users/{rest*}", to_user),
-    API("/api/v1/auth/{rest*}", to_auth),
-    API("/api/v1/products/{id}/reviews", to_review),
-    API("/api/v1/products", to_product),
-    API("/api/v1/products/{rest*}", to_product),
-    API("/api/v1/categories", to_product),
-    API("/api/v1/categories/{rest*}", to_product),
-    API("/api/v1/carts", to_cart),
-    API("/api/v1/carts/{rest*}", to_cart),
-    API("/api/v1/orders", to_order),
-    API("/api/v1/orders/{rest*}", to_order),
-    API("/api/v1/payments", to_payment),
-    API("/api/v1/payments/{rest*}", to_payment),
-    API("/api/v1/shipping/{rest*}", to_shipping),
-    API("/api/v1/shipments", to_shipping),
-    API("/api/v1/shipments/{rest*}", to_shipping),
-    API("/api/v1/search", to_search),
-    API("/api/v1/search/{rest*}", to_search),
-    API("/api/v1/recommendations/{rest*}", to_recommendation),
-    API("/api/v1/notifications", to_notification),
-    API("/api/v1/notifications/{rest*}", to_notification),
-    API("/api/v1/admin/users", to_user),
-    API("/api/v1/admin/users/{rest*}", to_user),
-    API("/api/v1/admin/reviews", to_review),
-    API("/api/v1/admin/reviews/{rest*}", to_review),
-    API("/api/v1/admin/reports/{rest*}", to_admin),
+
+    /* Identity: accounts (user) and credentials (auth). */
+    R("GET", "/.well-known/jwks.json", PUBLIC, auth_keys),
+    R("POST", "/api/v1/users", PUBLIC, user_signup),
+    R("GET", "/api/v1/users/me/notification-preferences", SIGNED_IN,
+      notification_api),
+    R("PUT", "/api/v1/users/me/notification-preferences", SIGNED_IN,
+      notification_api),
+    R("GET", "/api/v1/users/me", SIGNED_IN, user_api),
+    R("PATCH", "/api/v1/users/me", SIGNED_IN, user_api),
+    R("GET", "/api/v1/users/me/addresses", SIGNED_IN, user_api),
+    R("POST", "/api/v1/users/me/addresses", SIGNED_IN, user_api),
+    R("PATCH", "/api/v1/users/me/addresses/{id}", SIGNED_IN, user_api),
+    R("DELETE", "/api/v1/users/me/addresses/{id}", SIGNED_IN, user_api),
+    R("*", "/api/v1/users/me/{rest*}", SIGNED_IN, user_api),
+    R("*", "/api/v1/users/{rest*}", SIGNED_IN, user_api),
+    R("GET", "/api/v1/admin/users", ADMIN, user_api),
+    R("PATCH", "/api/v1/admin/users/{id}", ADMIN, user_api),
+    R("*", "/api/v1/admin/users/{rest*}", ADMIN, user_api),
+    /* login, refresh, logout (by refresh token), password reset: public,
+     * each in the small "auth" budget. */
+    R("POST", "/api/v1/auth/login", PUBLIC, auth_api),
+    R("POST", "/api/v1/auth/refresh", PUBLIC, auth_api),
+    R("POST", "/api/v1/auth/logout", PUBLIC, auth_api),
+    R("POST", "/api/v1/auth/password-reset", PUBLIC, auth_api),
+    R("POST", "/api/v1/auth/password-reset/confirm", PUBLIC, auth_api),
+    R("*", "/api/v1/auth/{rest*}", PUBLIC, auth_api),
+
+    /* Catalog: reads public (and cached for anonymous callers), writes
+     * admin. Reviews of a product belong to the review service. */
+    R("GET", "/api/v1/products/{id}/reviews", PUBLIC, review_api),
+    R("POST", "/api/v1/products/{id}/reviews", SIGNED_IN, review_api),
+    R("GET", "/api/v1/products/{id}/reviews/{rest*}", PUBLIC, review_api),
+    R("*", "/api/v1/products/{id}/reviews/{rest*}", SIGNED_IN, review_api),
+    /* Pictures load like page assets, a list page brings twenty: they
+     * count against the static budget, not the API's. */
+    R("GET", "/api/v1/products/{id}/image.svg", PUBLIC, product_images),
+    R("GET", "/api/v1/products", PUBLIC, catalog),
+    R("POST", "/api/v1/products", ADMIN, product_api),
+    R("GET", "/api/v1/products/{rest*}", PUBLIC, catalog),
+    R("PATCH", "/api/v1/products/{id}", ADMIN, product_api),
+    R("DELETE", "/api/v1/products/{id}", ADMIN, product_api),
+    R("POST", "/api/v1/products/{id}/inventory-adjustments", ADMIN,
+      product_api),
+    R("*", "/api/v1/products/{rest*}", ADMIN, product_api),
+    R("GET", "/api/v1/categories", PUBLIC, catalog),
+    R("POST", "/api/v1/categories", ADMIN, product_api),
+    R("GET", "/api/v1/categories/{rest*}", PUBLIC, catalog),
+    R("*", "/api/v1/categories/{rest*}", ADMIN, product_api),
+
+    /* Carts: guests have carts too; the cart service checks ownership. */
+    R("POST", "/api/v1/carts", PUBLIC, cart_api),
+    R("GET", "/api/v1/carts/{id}", PUBLIC, cart_api),
+    R("POST", "/api/v1/carts/{id}/items", PUBLIC, cart_api),
+    R("PATCH", "/api/v1/carts/{id}/items/{product_id}", PUBLIC, cart_api),
+    R("DELETE", "/api/v1/carts/{id}/items/{product_id}", PUBLIC, cart_api),
+    R("POST", "/api/v1/carts/{id}/merge", SIGNED_IN, cart_api),
+    R("*", "/api/v1/carts/{rest*}", PUBLIC, cart_api),
+
+    /* Orders: the buyer's; status changes and refunds are the admin's. */
+    R("POST", "/api/v1/orders", SIGNED_IN, order_api),
+    R("GET", "/api/v1/orders", SIGNED_IN, order_api),
+    R("GET", "/api/v1/orders/{id}", SIGNED_IN, order_api),
+    R("POST", "/api/v1/orders/{id}/cancel", SIGNED_IN, order_api),
+    R("PATCH", "/api/v1/orders/{id}/status", ADMIN, order_api),
+    R("POST", "/api/v1/orders/{id}/refund", ADMIN, order_api),
+    R("*", "/api/v1/orders/{rest*}", SIGNED_IN, order_api),
+
+    /* Payments: provider webhooks are signed, not authenticated. */
+    R("POST", "/api/v1/payments/webhooks/{provider}", PUBLIC, payment_hooks),
+    R("GET", "/api/v1/payments", SIGNED_IN, payment_api),
+    R("*", "/api/v1/payments/{rest*}", SIGNED_IN, payment_api),
+
+    /* Shipping: rates are quoted to anyone (a guest's cart shows them). */
+    R("POST", "/api/v1/shipping/webhooks/{carrier}", PUBLIC, shipping_hooks),
+    R("POST", "/api/v1/shipping/rates", PUBLIC, shipping_api),
+    R("GET", "/api/v1/shipping/zones", ADMIN, shipping_api),
+    R("*", "/api/v1/shipping/zones/{rest*}", ADMIN, shipping_api),
+    R("GET", "/api/v1/shipping/{rest*}", PUBLIC, shipping_api),
+    R("*", "/api/v1/shipping/{rest*}", ADMIN, shipping_api),
+    R("GET", "/api/v1/shipments", SIGNED_IN, shipping_api),
+    R("GET", "/api/v1/shipments/{id}", SIGNED_IN, shipping_api),
+    R("*", "/api/v1/shipments/{rest*}", SIGNED_IN, shipping_api),
+
+    /* Moderation: moderators and admins. */
+    R("GET", "/api/v1/admin/reviews", MODERATOR, review_api),
+    R("POST", "/api/v1/admin/reviews/{id}/approve", MODERATOR, review_api),
+    R("POST", "/api/v1/admin/reviews/{id}/reject", MODERATOR, review_api),
+    R("*", "/api/v1/admin/reviews/{rest*}", MODERATOR, review_api),
+
+    /* Search and recommendations: public, but for the personal one. */
+    R("GET", "/api/v1/search", PUBLIC, search_api),
+    R("GET", "/api/v1/search/suggest", PUBLIC, search_api),
+    R("GET", "/api/v1/search/{rest*}", PUBLIC, search_api),
+    R("GET", "/api/v1/recommendations/me", SIGNED_IN, recommendation_api),
+    R("GET", "/api/v1/recommendations/products/{id}", PUBLIC,
+      recommendation_api),
+    R("GET", "/api/v1/recommendations/{rest*}", PUBLIC, recommendation_api),
+
+    /* The signed-in user's feed. */
+    R("GET", "/api/v1/notifications", SIGNED_IN, notification_api),
+    R("*", "/api/v1/notifications/{rest*}", SIGNED_IN, notification_api),
+
+    /* Reports: admins only. */
+    R("GET", "/api/v1/admin/reports/{rest*}", ADMIN, admin_api),
+    R("*", "/api/v1/admin/reports/{rest*}", ADMIN, admin_api),
+    /* Any other admin path: admins only, answered by the admin service. */
+    R("*", "/api/v1/admin/{rest*}", ADMIN, admin_api),
+
+    /* Everything else: web apps, docs, the gateway's own probes, or 404. */
+    {"*", "/{rest*}", static_handle, PUBLIC, NULL},
 };
+
+static void free_state(struct gateway *gw) {
+  if (gw == NULL) return;
+  ratelimit_destroy(gw->limiter);
+  edge_cache_destroy(gw->cache);
+  free(gw);
+}
+
+static int gateway_start(struct service *svc) {
+  const struct config *cfg = svc->cfg;
+  struct gateway *gw = calloc(1, sizeof *gw);
+  if (gw == NULL) return KIT_NOMEM;
+
+  long base = cfg->rate_limit_per_minute;
+  long burst =
+      base > 100000000L / STATIC_FACTOR ? 100000000L : base * STATIC_FACTOR;
+  for (int c = 0; c < RATE_CLASS_COUNT; c++)
+    gw->limits[c] = base;
+  gw->limits[RATE_STATIC] = burst;
+  gw->limits[RATE_DOCS] = burst;
+  char why[160];
+  if (policy_parse_limits(cfg->rate_limits, gw->limits, why, sizeof why) !=
+      KIT_OK) {
+    log_error("SHOPSPHERE_RATE_LIMITS: %s", why);
+    free_state(gw);
+    return KIT_INVALID;
+  }
+
+  gw->limiter = ratelimit_create(svc->kv);
+  gw->cache = cfg->edge_cache_max_age_s > 0
+                  ? edge_cache_create(CACHE_ENTRIES, CACHE_BYTES)
+                  : NULL;
+  if (gw->limiter == NULL ||
+      (cfg->edge_cache_max_age_s > 0 && gw->cache == NULL)) {
+    free_state(gw);
+    return KIT_NOMEM;
+  }
+  /* routes[0] is the preflight and the last route the catch-all. */
+  router_add(&gw->api_router, routes + 1, sizeof routes / sizeof routes[0] - 2);
+  snprintf(gw->swagger_dir, sizeof gw->swagger_dir, "%s", cfg->swagger_ui_dir);
+  snprintf(gw->spec_path, sizeof gw->spec_path, "%s", cfg->api_spec);
+
+  static const char *const route_labels[] = {"route", "method", "upstream",
+                                             "status", NULL};
+  static const char *const seconds_labels[] = {"route", "upstream", NULL};
+  static const char *const class_labels[] = {"class", NULL};
+  static const char *const cache_labels[] = {"result", NULL};
+  gw->route_requests = metric_family(
+      "gateway_requests_total", "Requests at the edge by route and upstream",
+      METRIC_COUNTER, route_labels, NULL, 0);
+  gw->route_seconds =
+      metric_family("gateway_request_duration_seconds",
+                    "Time at the edge by route and upstream, forward included",
+                    METRIC_HISTOGRAM, seconds_labels, NULL, 0);
+  gw->limited_total = metric_family("gateway_rate_limited_total",
+                                    "Requests refused with 429 by rate class",
+                                    METRIC_COUNTER, class_labels, NULL, 0);
+  gw->cache_total =
+      metric_family("gateway_cache_total", "Response cache lookups by result",
+                    METRIC_COUNTER, cache_labels, NULL, 0);
+
+  char limits[256];
+  size_t len = 0;
+  for (int c = 0; c < RATE_CLASS_COUNT && len < sizeof limits; c++)
+    len += (size_t)snprintf(limits + len, sizeof limits - len, "%s%s=%ld",
+                            c ? "," : "", rate_class_name((enum rate_class)c),
+                            gw->limits[c]);
+  log_info("edge: rate limits per client per minute %s; cache %d s; "
+           "CORS origins %s",
+           limits, cfg->edge_cache_max_age_s, cfg->cors_origins);
+  svc->state = gw;
+  return KIT_OK;
+}
+
+static void gateway_stop(struct service *svc) {
+  free_state(svc->state);
+  svc->state = NULL;
+}
 
 const struct service_module gateway_module = {
     .id = SVC_GATEWAY,
-    .summary = "the edge: routing to services, later auth, rate limits, CORS",
+    .summary = "the edge: routing, auth, rate limits, CORS, cache, web files",
     .needs = NEEDS_REDIS,
     .routes = routes,
     .route_count = sizeof routes / sizeof routes[0],
+    .start = gateway_start,
+    .stop = gateway_stop,
 };
