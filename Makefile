@@ -35,6 +35,7 @@ help:
 
 deps:
 	scripts/install-deps.sh
+	scripts/web-deps.sh
 
 build:
 	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release

@@ -14,7 +14,7 @@ cd "$ROOT"
 usage() {
   cat <<'EOF'
 usage: scripts/bench.sh [--runs N] [--duration 10s] [--threads 2] [--connections 64]
-                        [--warmup 2s] [--keep-infra] [--only one-process|per-service]
+                        [--warmup 2s] [--keep-infra] [--only one-process|per-service|events]
 
 Measures, with wrk (-t2 -c64 -d10s, 3 runs each, medians reported):
   nginx        a 1.5 KB static JSON file (nginx, 2 workers): the machine's ceiling
@@ -170,6 +170,183 @@ bench_rows() {
   bench_row "product health (direct)" "$topo" "http://127.0.0.1:$((BASE + 2))/healthz"
   bench_row "product health (gateway)" "$topo" \
     "http://127.0.0.1:$BASE/api/v1/health/product" --baseline "product health (direct)"
+  gateway_rows "$topo"
+  catalog_rows "$topo"
+  payment_rows "$topo"
+  identity_rows "$topo"
+  checkout_rows "$topo"
+}
+
+# Authorizations per second through the payment service (docs/payments.md):
+# each request is a new order's POST /internal/payments/authorize on the
+# payment service's port, which writes the payment, calls the sandbox card
+# processor over HTTP (create + confirm) and writes the outcome with its
+# event. The URL is the health route (for the readiness wait); the Lua script
+# sends the POSTs.
+payment_rows() {
+  local topo="$1"
+  bench_row "payment authorize (direct)" "$topo" \
+    "http://127.0.0.1:$((BASE + 5))/healthz" \
+    --script "$ROOT/bench/wrk/payment_authorize.lua"
+}
+
+# The catalog's read bar (DESIGN §8), via the gateway against the seeded demo
+# catalog: a product's detail (cached) and a 20-item list page. Both are
+# served from the product service's in-process cache of rendered JSON (1 s
+# TTL), so what limits them is the HTTP path: the gateway's hop to the
+# product service, compared with the health rows above.
+catalog_rows() {
+  local topo="$1" id
+  id="$(curl -s --max-time 5 "http://127.0.0.1:$BASE/api/v1/products?limit=1" |
+        grep -o '"id":"[0-9a-f-]*"' | head -n1 | cut -d'"' -f4 || true)"
+  if [[ -z "$id" ]]; then
+    say "$topo: the catalog is empty or unreachable: catalog rows skipped"
+    return 0
+  fi
+  bench_row "product detail (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/products/$id" --min-rps 20000 --max-p99 10
+  bench_row "product list 20 (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/products?limit=20" --min-rps 10000 --max-p99 15
+}
+
+# The gateway's overhead (docs/gateway.md): every request through it pays the
+# edge chain (route match, auth, one Redis script for the rate limit, CORS,
+# access log) and the forward. gw/direct is the ratio of req/s through the
+# gateway to req/s from the service directly: in-process dispatch in
+# one-process, a kept-alive HTTP hop in per-service. The web page is
+# answered by the gateway alone (rate limit, file, ETag).
+gateway_rows() {
+  local topo="$1"
+  bench_row "edge: recommendation health (direct)" "$topo" \
+    "http://127.0.0.1:$((BASE + 12))/healthz"
+  bench_row "edge: recommendation health (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/health/recommendation" \
+    --baseline "edge: recommendation health (direct)"
+  bench_row "edge: web page (gateway)" "$topo" "http://127.0.0.1:$BASE/"
+}
+
+# Identity (docs/identity.md), on the services' own ports so the gateway's
+# small "auth" rate-limit class does not cap them:
+#   logins/s: POST /auth/login on the auth service; bound by argon2id at the
+#     profile's SHOPSPHERE_ARGON2_OPSLIMIT / _MEMLIMIT_KIB (default t=2,
+#     m=19 MiB, p=1), one hash per login;
+#   token verifications/s: GET /users/me on the user service: RS256 verify
+#     against the cached JWKS, the Redis revocation check, one point read.
+identity_rows() {
+  local topo="$1" email password token
+  email="bench-$(date +%s%N)@example.com"
+  password="Bench-Password-$RANDOM$RANDOM"
+  curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\",\"username\":\"b$(date +%s%N | tail -c 12)\"}" \
+    "http://127.0.0.1:$((BASE + 1))/api/v1/users" || true
+  token="$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
+    "http://127.0.0.1:$((BASE + 10))/api/v1/auth/login" |
+    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true)"
+  if [[ -z "$token" ]]; then
+    say "$topo: could not register and log in a bench account: identity rows skipped"
+    return 0
+  fi
+  local t="${SHOPSPHERE_ARGON2_OPSLIMIT:-2}" m="${SHOPSPHERE_ARGON2_MEMLIMIT_KIB:-19456}"
+  BENCH_LOGIN_EMAIL="$email" BENCH_LOGIN_PASSWORD="$password" \
+    bench_row "login, argon2id t=$t m=$((m / 1024))MiB (direct)" "$topo" \
+    "http://127.0.0.1:$((BASE + 10))/healthz" \
+    --script "$ROOT/bench/wrk/login.lua" --connections 16
+  BENCH_ACCESS_TOKEN="$token" \
+    bench_row "token verify + /users/me (direct)" "$topo" \
+    "http://127.0.0.1:$((BASE + 1))/healthz" --script "$ROOT/bench/wrk/users_me.lua"
+}
+
+# The event bus end to end (docs/events.md): `shopsphere events bench` emits
+# events from 4 threads (transactions of 50) into a throwaway schema's outbox;
+# its relay publishes them to RabbitMQ with confirms and its consumer applies
+# them (inbox insert + a handler that records the delay, one commit per
+# batch). events/s counts until the last inbox row is committed; p50/p99 are
+# the delays from emit to handler. Saturated: as fast as the emitters go (the
+# delays then include the backlog); paced: a steady 5000 events/s (the bar),
+# whose delays are the bus's own. No platform needed: run beside it.
+events_rows() {
+  events_row "event bus e2e, saturated" 5000 --events 20000
+  events_row "event bus, paced 5000/s" "" --events 25000 --rate 5000 --batch 25
+}
+
+# events_row NAME MIN_RPS ARGS...: one row of `shopsphere events bench ARGS`.
+events_row() {
+  local name="$1" min_rps="$2" idx=${#R_NAME[@]} run out line; shift 2
+  local eps=() p50=() p99=() runs_json=""
+  R_NAME+=("$name"); R_TOPO+=("bus"); R_URL+=("shopsphere events bench $*")
+  R_BASELINE+=(""); R_MIN_RPS+=("$min_rps"); R_MAX_P99+=("")
+  R_RPS+=(""); R_P50+=(""); R_P99+=(""); R_ERRORS+=(0); R_RUNS+=("[]"); R_NOTE+=("")
+  for ((run = 1; run <= RUNS; run++)); do
+    if ! out="$("$BIN" events bench "$@" 2>&1)"; then
+      say "bus: events bench failed: $(tail -n 3 <<<"$out")"
+      R_NOTE[idx]="events bench failed"
+      return 0
+    fi
+    line="$(grep '^BENCH_EVENTS' <<<"$out" || true)"
+    eps+=("$(field "$line" eps)"); p50+=("$(field "$line" p50_ms)"); p99+=("$(field "$line" p99_ms)")
+    runs_json+="${runs_json:+, }{\"rps\": ${eps[-1]}, \"p50_ms\": ${p50[-1]}, \"p99_ms\": ${p99[-1]}, \"errors\": 0}"
+    say "bus: run $run/$RUNS: ${eps[-1]} events/s, p50 ${p50[-1]} ms, p99 ${p99[-1]} ms"
+  done
+  R_RPS[idx]="$(median "${eps[@]}")"
+  R_P50[idx]="$(median "${p50[@]}")"
+  R_P99[idx]="$(median "${p99[@]}")"
+  R_RUNS[idx]="[$runs_json]"
+  R_NOTE[idx]="events/s to consumer commit; p50/p99: emit to handler"
+}
+
+# Complete checkouts through the gateway (DESIGN §8, docs/checkout.md) with
+# 16 and 64 concurrent buyers: bench/checkout.mjs signs up one customer per
+# buyer, then each loops cart create -> add item -> POST /orders for
+# $DURATION, $RUNS times. The row's req/s is confirmed orders per second and
+# its p50/p99 those of the whole three-step flow; the note carries p95 and
+# each step's p50/p95/p99. The bar (>= 500 orders/s, flow p99 < 250 ms) is
+# for 64 buyers.
+checkout_rows() {
+  local topo="$1" buyers
+  for buyers in 16 64; do checkout_row "$topo" "$buyers"; done
+}
+
+checkout_row() {
+  local topo="$1" buyers="$2" name="checkout ($2 buyers)"
+  local idx=${#R_NAME[@]} min_rps="" max_p99=""
+  if ((buyers == 64)); then min_rps=500; max_p99=250; fi
+  R_NAME+=("$name"); R_TOPO+=("$topo"); R_URL+=("http://127.0.0.1:$BASE/api/v1/orders")
+  R_BASELINE+=(""); R_MIN_RPS+=("$min_rps"); R_MAX_P99+=("$max_p99")
+  R_RPS+=(""); R_P50+=(""); R_P99+=(""); R_ERRORS+=(0); R_RUNS+=("[]"); R_NOTE+=("")
+  command -v node >/dev/null || { R_NOTE[idx]="node is missing"; return 0; }
+  say "$topo: $name"
+  local out
+  if ! out="$(node "$ROOT/bench/checkout.mjs" --base "http://127.0.0.1:$BASE" \
+               --buyers "$buyers" --duration "$DURATION" --warmup "$WARMUP" \
+               --runs "$RUNS" 2>&1)"; then
+    say "$topo: $name: driver failed: $(tail -n 3 <<<"$out")"
+    R_NOTE[idx]="driver failed"
+    return 0
+  fi
+  local line rps=() p50=() p95=() p99=() errors=0 runs_json="" run=0 steps=""
+  while read -r line; do
+    [[ "$line" == CHECKOUT_RESULT* ]] || continue
+    run=$((run + 1))
+    local r q50 q95 q99 e
+    r="$(field "$line" orders_per_s)"; q50="$(field "$line" flow_p50_ms)"
+    q95="$(field "$line" flow_p95_ms)"; q99="$(field "$line" flow_p99_ms)"
+    e="$(field "$line" errors)"
+    rps+=("$r"); p50+=("$q50"); p95+=("$q95"); p99+=("$q99"); errors=$((errors + e))
+    runs_json+="${runs_json:+, }{\"rps\": $r, \"p50_ms\": $q50, \"p95_ms\": $q95, \"p99_ms\": $q99, \"errors\": $e}"
+    steps="$(for s in cart item checkout; do
+      printf '%s %s/%s/%s ' "$s" "$(field "$line" "${s}_p50_ms")" \
+        "$(field "$line" "${s}_p95_ms")" "$(field "$line" "${s}_p99_ms")"; done)"
+    say "$topo: $name: run $run/$RUNS: $r orders/s, flow p50 $q50 ms, p95 $q95 ms, p99 $q99 ms; p50/p95/p99 ms per step: $steps$( ((e == 0)) || echo "; errors $e")"
+  done <<<"$out"
+  ((run > 0)) || { R_NOTE[idx]="no result"; say "$out"; return 0; }
+  R_RPS[idx]="$(median "${rps[@]}")"
+  R_P50[idx]="$(median "${p50[@]}")"
+  R_P99[idx]="$(median "${p99[@]}")"
+  R_ERRORS[idx]="$errors"
+  R_RUNS[idx]="[$runs_json]"
+  R_NOTE[idx]="orders/s; flow p95 $(median "${p95[@]}") ms; last run $steps"
+  ((errors == 0)) || R_NOTE[idx]+="; $errors non-201"
 }
 
 # --- nginx: the machine's ceiling -----------------------------------------------
@@ -390,6 +567,8 @@ fi
 scripts/infra.sh start all --profile bench
 say "applying migrations"
 "$BIN" migrate
+say "seeding the demo catalog (skipped when products exist)"
+"$BIN" seed --products 1000 --if-empty
 
 start_nginx
 bench_row "static 1.5 KB JSON" nginx "http://127.0.0.1:$NGINX_PORT/static.json"
@@ -404,5 +583,6 @@ for topo in one-process per-service; do
   stop_platform
 done
 
+[[ -z "$ONLY" || "$ONLY" == events ]] && events_rows
 print_table
 write_json

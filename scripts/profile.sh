@@ -79,6 +79,16 @@ _ss_profile_main() {
   # Tests wait for idle connections to be dropped; keep that wait short.
   if [[ "$profile" == test || "$profile" == w[1-8] ]]; then
     _ss_default SHOPSPHERE_CONNECTION_TIMEOUT 5
+    # Every suite calls the gateway from 127.0.0.1: a budget no suite can
+    # exhaust, except the docs class, whose small one the gateway's
+    # rate-limit test uses up from addresses of its own (docs/gateway.md).
+    _ss_default SHOPSPHERE_RATE_LIMIT_PER_MINUTE 1000000
+    # Every suite logs in from 127.0.0.1; failed logins are still throttled
+    # per account (the identity suite tests that), not per address.
+    _ss_default SHOPSPHERE_LOGIN_MAX_IP_FAILURES 1000000
+    _ss_default SHOPSPHERE_RATE_LIMITS "docs=20"
+    # An open breaker retries after 2 s, so a test sees it close again.
+    _ss_default SHOPSPHERE_BREAKER_SLEEP_MS 2000
   fi
   # The web pages of this profile are served from its own gateway port.
   _ss_default SHOPSPHERE_CORS_ORIGINS \
@@ -119,7 +129,10 @@ _ss_secrets() {
   fi
   # Service passwords are long; the demo admin's is one a person can type.
   local -A bytes=([SHOPSPHERE_PG_PASSWORD]=24 [SHOPSPHERE_AMQP_PASSWORD]=24
-                  [SHOPSPHERE_ADMIN_PASSWORD]=10)
+                  [SHOPSPHERE_ADMIN_PASSWORD]=10
+                  [SHOPSPHERE_INTERNAL_SECRET]=24
+                  [SHOPSPHERE_COURIER_WEBHOOK_SECRET]=24
+                  [SHOPSPHERE_PAYMENT_WEBHOOK_SECRET]=24)
   for key in "${!bytes[@]}"; do
     if [[ -z "${have[$key]:-}" ]]; then
       have[$key]="$(_ss_random "${bytes[$key]}")"

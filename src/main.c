@@ -16,6 +16,11 @@ static const struct {
     {"serve", cli_serve, "run services in this process"},
     {"up", cli_up, "run every service as its own process (local supervisor)"},
     {"migrate", cli_migrate, "apply each service's database migrations"},
+    {"seed", cli_seed, "write the demo catalog (idempotent, with progress)"},
+    {"import", cli_import, "import products from a CSV or JSON-lines file"},
+    {"events", cli_events, "event bus: tail, dead letters, replay, outbox"},
+    {"user", cli_user, "create an account with a role (user create --help)"},
+    {"auth", cli_auth, "rotate the token-signing keys (auth rotate-keys)"},
 };
 
 static int cmd_config(const struct config *cfg, int argc, char **argv) {

@@ -72,8 +72,12 @@ struct setting {
   const char *const *choices; /* strings: NULL-terminated allowed values */
 };
 
-static const char *const profiles[] = {"dev", "test", "bench", "prod", NULL};
+/* w1..w8: the private test profiles of scripts/profile.sh. */
+static const char *const profiles[] = {"dev", "test", "bench", "prod", "w1",
+                                       "w2",  "w3",   "w4",    "w5",   "w6",
+                                       "w7",  "w8",   NULL};
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const fault_modes[] = {"auto", "on", "off", NULL};
 
 #define STR(field, env, def, choices)                                        \
   {env, SET_STRING, offsetof(struct config, field),                         \
@@ -102,6 +106,9 @@ static const struct setting settings[] = {
                "amqp://shopsphere@127.0.0.1:56720/"),
     INT(db_pool_size, "SHOPSPHERE_DB_POOL_SIZE", "8", 1, 256),
     INT(redis_pool_size, "SHOPSPHERE_REDIS_POOL_SIZE", "8", 1, 256),
+    INT(bus_max_attempts, "SHOPSPHERE_BUS_MAX_ATTEMPTS", "5", 1, 100),
+    INT(bus_retry_base_ms, "SHOPSPHERE_BUS_RETRY_BASE_MS", "1000", 10, 3600000),
+    INT(bus_prefetch, "SHOPSPHERE_BUS_PREFETCH", "256", 1, 10000),
     INT(http_threads, "SHOPSPHERE_HTTP_THREADS", "8", 1, 256),
     LONG(max_body_bytes, "SHOPSPHERE_MAX_BODY_BYTES", "1048576", 1024,
          1073741824L),
@@ -123,8 +130,45 @@ static const struct setting settings[] = {
         "http://localhost:8080,http://127.0.0.1:8080", NULL),
     STR(var_dir, "SHOPSPHERE_VAR_DIR", "var/dev", NULL),
     STR(web_root, "SHOPSPHERE_WEB_ROOT", "web/dist", NULL),
+    STR(rate_limits, "SHOPSPHERE_RATE_LIMITS", "", NULL),
+    STR(trusted_proxies, "SHOPSPHERE_TRUSTED_PROXIES", "", NULL),
+    INT(edge_cache_max_age_s, "SHOPSPHERE_EDGE_CACHE_MAX_AGE_S", "10", 0, 3600),
+    STR(web_placeholder, "SHOPSPHERE_WEB_PLACEHOLDER", "web/placeholder", NULL),
+    STR(api_spec, "SHOPSPHERE_API_SPEC", "api/openapi.yaml", NULL),
+    STR(swagger_ui_dir, "SHOPSPHERE_SWAGGER_UI_DIR",
+        "node_modules/swagger-ui-dist", NULL),
     STR(admin_email, "SHOPSPHERE_ADMIN_EMAIL", "", NULL),
     SECRET(admin_password, "SHOPSPHERE_ADMIN_PASSWORD", ""),
+    SECRET(courier_webhook_secret, "SHOPSPHERE_COURIER_WEBHOOK_SECRET", ""),
+    STR(courier_webhook_url, "SHOPSPHERE_COURIER_WEBHOOK_URL", "", NULL),
+    INT(courier_step_ms, "SHOPSPHERE_COURIER_STEP_MS", "8000", 50, 3600000),
+    SECRET(payment_webhook_secret, "SHOPSPHERE_PAYMENT_WEBHOOK_SECRET", ""),
+    STR(payment_webhook_url, "SHOPSPHERE_PAYMENT_WEBHOOK_URL", "", NULL),
+    INT(payment_provider_timeout_ms, "SHOPSPHERE_PAYMENT_PROVIDER_TIMEOUT_MS",
+        "3000", 50, 600000),
+    INT(payment_reconcile_ms, "SHOPSPHERE_PAYMENT_RECONCILE_MS", "5000", 50,
+        3600000),
+    INT(sandbox_payment_hold_ms, "SHOPSPHERE_SANDBOX_PAYMENT_HOLD_MS", "10000",
+        0, 600000),
+    INT(sandbox_payment_error_percent,
+        "SHOPSPHERE_SANDBOX_PAYMENT_ERROR_PERCENT", "0", 0, 100),
+    INT(sandbox_payment_latency_ms, "SHOPSPHERE_SANDBOX_PAYMENT_LATENCY_MS", "0",
+        0, 600000),
+    SECRET(internal_secret, "SHOPSPHERE_INTERNAL_SECRET", ""),
+    STR(jwt_issuer, "SHOPSPHERE_JWT_ISSUER", "shopsphere-auth", NULL),
+    STR(jwt_audience, "SHOPSPHERE_JWT_AUDIENCE", "shopsphere", NULL),
+    INT(access_token_ttl_s, "SHOPSPHERE_ACCESS_TOKEN_TTL", "900", 30, 86400),
+    INT(refresh_token_ttl_s, "SHOPSPHERE_REFRESH_TOKEN_TTL", "2592000", 60,
+        31536000),
+    INT(jwt_key_rotation_s, "SHOPSPHERE_JWT_KEY_ROTATION", "2592000", 60,
+        31536000),
+    INT(argon2_opslimit, "SHOPSPHERE_ARGON2_OPSLIMIT", "2", 1, 20),
+    INT(argon2_memlimit_kib, "SHOPSPHERE_ARGON2_MEMLIMIT_KIB", "19456", 8,
+        4194304),
+    INT(login_max_failures, "SHOPSPHERE_LOGIN_MAX_FAILURES", "10", 1, 100000),
+    INT(login_max_ip_failures, "SHOPSPHERE_LOGIN_MAX_IP_FAILURES", "100", 1,
+        10000000),
+    STR(fault_injection, "SHOPSPHERE_FAULT_INJECTION", "auto", fault_modes),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

@@ -58,6 +58,9 @@ struct config {
   char amqp_url[CONFIG_URL_MAX];     /* SHOPSPHERE_AMQP_URL (secret) */
   int db_pool_size;                  /* SHOPSPHERE_DB_POOL_SIZE */
   int redis_pool_size;               /* SHOPSPHERE_REDIS_POOL_SIZE */
+  int bus_max_attempts;  /* SHOPSPHERE_BUS_MAX_ATTEMPTS: handler tries (5) */
+  int bus_retry_base_ms; /* SHOPSPHERE_BUS_RETRY_BASE_MS: first retry delay */
+  int bus_prefetch;      /* SHOPSPHERE_BUS_PREFETCH: unacked per consumer */
 
   int http_threads;            /* SHOPSPHERE_HTTP_THREADS */
   long max_body_bytes;         /* SHOPSPHERE_MAX_BODY_BYTES (1 MiB) */
@@ -78,8 +81,48 @@ struct config {
   char var_dir[CONFIG_URL_MAX];  /* SHOPSPHERE_VAR_DIR */
   char web_root[CONFIG_URL_MAX]; /* SHOPSPHERE_WEB_ROOT */
 
+  /* The gateway's edge policies (docs/gateway.md). */
+  char rate_limits[CONFIG_URL_MAX]; /* SHOPSPHERE_RATE_LIMITS: class=N,... */
+  char trusted_proxies[CONFIG_URL_MAX]; /* SHOPSPHERE_TRUSTED_PROXIES: IPs */
+  int edge_cache_max_age_s;      /* SHOPSPHERE_EDGE_CACHE_MAX_AGE_S (10) */
+  char web_placeholder[CONFIG_URL_MAX]; /* SHOPSPHERE_WEB_PLACEHOLDER */
+  char api_spec[CONFIG_URL_MAX];       /* SHOPSPHERE_API_SPEC */
+  char swagger_ui_dir[CONFIG_URL_MAX]; /* SHOPSPHERE_SWAGGER_UI_DIR */
+
   char admin_email[256];    /* SHOPSPHERE_ADMIN_EMAIL */
   char admin_password[256]; /* SHOPSPHERE_ADMIN_PASSWORD (secret) */
+
+  /* Shipping and the sandbox courier (docs/shipping.md). */
+  char courier_webhook_secret[128]; /* SHOPSPHERE_COURIER_WEBHOOK_SECRET */
+  char courier_webhook_url[CONFIG_URL_MAX]; /* SHOPSPHERE_COURIER_WEBHOOK_URL,
+                                               "" = the shipping service's */
+  int courier_step_ms;              /* SHOPSPHERE_COURIER_STEP_MS (8000) */
+
+  /* Payments and the sandbox card processor (docs/payments.md). */
+  char payment_webhook_secret[128]; /* SHOPSPHERE_PAYMENT_WEBHOOK_SECRET */
+  char payment_webhook_url[CONFIG_URL_MAX]; /* SHOPSPHERE_PAYMENT_WEBHOOK_URL,
+                                               "" = the payment service's */
+  int payment_provider_timeout_ms;  /* SHOPSPHERE_PAYMENT_PROVIDER_TIMEOUT_MS */
+  int payment_reconcile_ms;         /* SHOPSPHERE_PAYMENT_RECONCILE_MS */
+  int sandbox_payment_hold_ms;      /* SHOPSPHERE_SANDBOX_PAYMENT_HOLD_MS */
+  int sandbox_payment_error_percent; /* SHOPSPHERE_SANDBOX_PAYMENT_ERROR_PERCENT */
+  int sandbox_payment_latency_ms;   /* SHOPSPHERE_SANDBOX_PAYMENT_LATENCY_MS */
+
+  /* Identity: tokens, signing keys, passwords (docs/identity.md). */
+  char internal_secret[128];  /* SHOPSPHERE_INTERNAL_SECRET: X-Internal-Token
+                                 of service-to-service calls (secret) */
+  char jwt_issuer[128];       /* SHOPSPHERE_JWT_ISSUER */
+  char jwt_audience[128];     /* SHOPSPHERE_JWT_AUDIENCE */
+  int access_token_ttl_s;     /* SHOPSPHERE_ACCESS_TOKEN_TTL (900) */
+  int refresh_token_ttl_s;    /* SHOPSPHERE_REFRESH_TOKEN_TTL (30 days) */
+  int jwt_key_rotation_s;     /* SHOPSPHERE_JWT_KEY_ROTATION (30 days) */
+  int argon2_opslimit;        /* SHOPSPHERE_ARGON2_OPSLIMIT (2) */
+  int argon2_memlimit_kib;    /* SHOPSPHERE_ARGON2_MEMLIMIT_KIB (19456) */
+  int login_max_failures;     /* SHOPSPHERE_LOGIN_MAX_FAILURES per account */
+  int login_max_ip_failures;  /* SHOPSPHERE_LOGIN_MAX_IP_FAILURES per IP */
+
+  /* Orders (docs/checkout.md): auto = on in the test profiles only. */
+  char fault_injection[8];    /* SHOPSPHERE_FAULT_INJECTION: auto|on|off */
 };
 
 /* Fills cfg from the environment. On a bad value writes one line naming the

@@ -8,6 +8,9 @@ import {
   API, BASE, SERVICES, assertEnvelope, call, eventually, infra, serviceUrl,
 } from './lib.mjs';
 
+// The profile this run's servers belong to (test, or a private w1..w8).
+const PROFILE = process.env.SHOPSPHERE_PROFILE || 'test';
+
 test('every service and both sandboxes answer /healthz and /readyz', async () => {
   for (const name of Object.keys(SERVICES)) {
     const health = await call(`${serviceUrl(name)}/healthz`);
@@ -146,7 +149,7 @@ test('readyz is 503 while PostgreSQL is stopped and 200 once it is back, without
     const url = `${serviceUrl('shipping')}/readyz`;
     const pid = (await call(`${serviceUrl('shipping')}/healthz`)).body.pid;
     assert.equal((await call(url)).status, 200);
-    infra('stop', 'postgres', '--profile', 'test');
+    infra('stop', 'postgres', '--profile', PROFILE);
     try {
       const down = await eventually(async () => {
         const r = await call(url);
@@ -158,7 +161,7 @@ test('readyz is 503 while PostgreSQL is stopped and 200 once it is back, without
       // Still alive: only readiness changed.
       assert.equal((await call(`${serviceUrl('shipping')}/healthz`)).status, 200);
     } finally {
-      infra('start', 'postgres', '--profile', 'test');
+      infra('start', 'postgres', '--profile', PROFILE);
     }
     await eventually(async () => (await call(url)).status === 200, 30000);
     assert.equal((await call(`${serviceUrl('shipping')}/healthz`)).body.pid, pid);

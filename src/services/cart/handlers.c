@@ -1,0 +1,509 @@
+/* handlers.c - the cart service's HTTP edge: parse, check, store, reply.
+ *
+ * Public routes (DESIGN §5 Cart) and the two internal routes the order
+ * service uses. Every read of a cart re-validates its lines against the
+ * catalog (catalog.c) and renders today's prices with flags (domain.c).
+ */
+#include "services/cart/handlers.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit/auth.h"
+#include "kit/json.h"
+#include "kit/log.h"
+#include "kit/money.h"
+#include "kit/service.h"
+#include "services/cart/catalog.h"
+#include "services/cart/domain.h"
+#include "services/cart/store.h"
+
+/* --- helpers ----------------------------------------------------------------
+ */
+
+static void reply_json_error(struct http_response *res,
+                             const struct http_request *req,
+                             const struct json_error *err) {
+  http_reply_error(res, req, err->code, err->message,
+                   err->field[0] ? err->field : NULL);
+}
+
+/* Answers a store failure other than KIT_OK; what_missing names the thing
+ * for a 404. */
+static void reply_store_error(struct http_response *res,
+                              const struct http_request *req, int rc,
+                              const char *what_missing) {
+  switch (rc) {
+  case KIT_NOT_FOUND:
+    http_reply_error(res, req, API_NOT_FOUND, what_missing, NULL);
+    break;
+  case KIT_UNAVAILABLE:
+    http_reply_error(res, req, API_SERVICE_UNAVAILABLE,
+                     "the cart store is unavailable", NULL);
+    break;
+  case KIT_TIMEOUT:
+    http_reply_error(res, req, API_TIMEOUT_ERROR,
+                     "the cart store did not answer in time", NULL);
+    break;
+  default:
+    http_reply_error(res, req, API_INTERNAL_ERROR, "cart store failure", NULL);
+    break;
+  }
+}
+
+static const char *caller_id(const struct http_request *req) {
+  const struct principal *p = auth_principal(req);
+  return p->authenticated ? p->user_id : "";
+}
+
+/* Loads the cart named by the {id} parameter if the caller may see it;
+ * otherwise answers (404 for a missing cart and for somebody else's) and
+ * returns false. */
+static bool load_accessible(struct http_request *req, struct http_response *res,
+                            struct cart_record *cart) {
+  const char *id = http_param(req, "id");
+  char norm[UUID_STR_LEN];
+  if (id == NULL || !uuid_normalize(id, norm)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such cart", NULL);
+    return false;
+  }
+  int rc = cart_store_load(req->svc->kv, req->arena, norm, cart);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return false;
+  }
+  const struct principal *p = auth_principal(req);
+  if (!cart_can_access(cart->user_id, p->authenticated, p->user_id)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such cart", NULL);
+    return false;
+  }
+  return true;
+}
+
+static int line_cmp(const void *a, const void *b) {
+  const struct cart_line *x = a, *y = b;
+  return strcmp(x->product_id, y->product_id);
+}
+
+static void reply_api_error(struct http_response *res,
+                            const struct http_request *req, enum api_error e) {
+  const char *msg =
+      e == API_TIMEOUT_ERROR         ? "the catalog did not answer in time"
+      : e == API_SERVICE_UNAVAILABLE ? "the catalog is unavailable"
+                                     : "catalog lookup failed";
+  http_reply_error(res, req, e, msg, NULL);
+}
+
+/* Renders the cart, repriced against the catalog. */
+static void reply_cart(struct http_request *req, struct http_response *res,
+                       unsigned status, struct cart_record *cart) {
+  size_t n = cart->line_count;
+  if (n > 1) qsort(cart->lines, n, sizeof *cart->lines, line_cmp);
+  const char **ids = arena_alloc(req->arena, sizeof *ids * (n + 1));
+  struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
+  struct cart_view_line *view = arena_alloc(req->arena, sizeof *view * (n + 1));
+  if (ids == NULL || cat == NULL || view == NULL) {
+    http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    ids[i] = cart->lines[i].product_id;
+  enum api_error e = cart_catalog_lookup(req, ids, n, cat);
+  if (e != API_OK) {
+    reply_api_error(res, req, e);
+    return;
+  }
+  struct cart_totals totals;
+  if (!cart_reprice(cart->lines, cat, n, view, &totals)) {
+    http_reply_error(res, req, API_UNPROCESSABLE, "cart total out of range",
+                     NULL);
+    return;
+  }
+  const char *currency =
+      n > 0 ? cart->lines[0].currency : CART_DEFAULT_CURRENCY;
+  json_t *items = json_array();
+  char buf[MONEY_BUF], snap[MONEY_BUF], total[MONEY_BUF];
+  for (size_t i = 0; i < n; i++) {
+    const struct cart_line *l = &cart->lines[i];
+    const struct cart_view_line *v = &view[i];
+    json_array_append_new(
+        items,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:b, s:b, "
+                  "s:I}",
+                  "product_id", l->product_id, "sku",
+                  cat[i].found ? cat[i].sku : l->sku, "name",
+                  cat[i].found ? cat[i].name : l->name, "unit_price",
+                  money_format(v->unit_price, l->currency, buf), "currency",
+                  l->currency, "quantity", (json_int_t)l->quantity,
+                  "line_total", money_format(v->line_total, l->currency, total),
+                  "price_changed", v->price_changed, "snapshot_price",
+                  money_format(l->snapshot_price, l->currency, snap),
+                  "available", v->available, "insufficient_stock",
+                  v->insufficient_stock, "available_quantity",
+                  (json_int_t)v->available_quantity));
+  }
+  char subtotal[MONEY_BUF];
+  json_t *body = json_pack(
+      "{s:s, s:o, s:o, s:s, s:s, s:I, s:b, s:s}", "id", cart->id, "user_id",
+      cart->user_id[0] ? json_string(cart->user_id) : json_null(), "items",
+      items, "subtotal", money_format(totals.subtotal, currency, subtotal),
+      "currency", currency, "item_count", (json_int_t)totals.item_count,
+      "has_issues", totals.issue_count > 0, "created_at", cart->created_at);
+  http_reply_json(res, status, body);
+  /* A cart is one customer's: never for a shared cache. */
+  http_response_header(res, "Cache-Control", "no-store");
+  json_decref(body);
+}
+
+/* Reads today's record of one product; answers and returns false when it
+ * cannot be bought. */
+static bool lookup_product(struct http_request *req, struct http_response *res,
+                           const char *product_id, struct catalog_item *item) {
+  const char *ids[1] = {product_id};
+  enum api_error e = cart_catalog_lookup(req, ids, 1, item);
+  if (e != API_OK) {
+    reply_api_error(res, req, e);
+    return false;
+  }
+  if (!item->found || !item->active) {
+    http_reply_error(res, req, API_UNPROCESSABLE, "no such product for sale",
+                     "product_id");
+    return false;
+  }
+  return true;
+}
+
+/* --- public routes -----------------------------------------------------------
+ */
+
+/* POST /api/v1/carts: a guest cart, or one bound to the signed-in caller. */
+void cart_handle_create(struct http_request *req, struct http_response *res) {
+  if (req->body_len > 0) {
+    struct json_doc *doc = NULL;
+    struct json_error err;
+    int rc = json_parse_body(req->body, req->body_len, NULL, 0, true,
+                             req->arena, &doc, &err);
+    json_doc_free(doc);
+    if (rc != KIT_OK) {
+      reply_json_error(res, req, &err);
+      return;
+    }
+  }
+  /* The new cart is empty: rendered from what was written, no reload. */
+  struct cart_record cart;
+  memset(&cart, 0, sizeof cart);
+  cart_new_id(cart.id);
+  snprintf(cart.user_id, sizeof cart.user_id, "%s", caller_id(req));
+  int rc =
+      cart_store_create(req->svc->kv, cart.id, cart.user_id, cart.created_at);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  reply_cart(req, res, 201, &cart);
+}
+
+/* GET /api/v1/carts/{id} */
+void cart_handle_get(struct http_request *req, struct http_response *res) {
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  reply_cart(req, res, 200, &cart);
+}
+
+static const struct cart_line *find_line(const struct cart_record *cart,
+                                         const char *product_id) {
+  for (size_t i = 0; i < cart->line_count; i++)
+    if (strcmp(cart->lines[i].product_id, product_id) == 0)
+      return &cart->lines[i];
+  return NULL;
+}
+
+static void reply_reloaded(struct http_request *req, struct http_response *res,
+                           unsigned status, const char *id) {
+  struct cart_record cart;
+  int rc = cart_store_load(req->svc->kv, req->arena, id, &cart);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  reply_cart(req, res, status, &cart);
+}
+
+/* POST /api/v1/carts/{id}/items {product_id, quantity}: adds units to a
+ * line (creating it); the line may hold at most 99 and at most what is in
+ * stock. */
+void cart_handle_add_item(struct http_request *req, struct http_response *res) {
+  const char *product_id = NULL;
+  int64_t quantity = 0;
+  const struct json_field fields[] = {
+      {"product_id", JF_UUID, true, 0, 0, &product_id},
+      {"quantity", JF_INT, true, 1, CART_MAX_QUANTITY, &quantity},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  int rc = json_parse_body(req->body, req->body_len, fields, 2, true,
+                           req->arena, &doc, &err);
+  json_doc_free(doc);
+  if (rc != KIT_OK) {
+    reply_json_error(res, req, &err);
+    return;
+  }
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  struct catalog_item item;
+  if (!lookup_product(req, res, product_id, &item)) return;
+  if (cart.line_count > 0 && find_line(&cart, product_id) == NULL &&
+      strcmp(cart.lines[0].currency, item.currency) != 0) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "the product is priced in another currency than the cart",
+                     "product_id");
+    return;
+  }
+  struct cart_line snapshot = {.sku = item.sku,
+                               .name = item.name,
+                               .snapshot_price = item.price,
+                               .quantity = 0};
+  snprintf(snapshot.product_id, sizeof snapshot.product_id, "%s", product_id);
+  snprintf(snapshot.currency, sizeof snapshot.currency, "%s", item.currency);
+
+  int64_t cap = cart_quantity_cap(item.available);
+  int64_t new_quantity = 0;
+  rc = cart_store_add(req->svc->kv, cart.id, &snapshot, quantity, cap,
+                      &new_quantity);
+  if (rc == KIT_CONFLICT) {
+    char details[96];
+    if (new_quantity == 0) {
+      http_reply_error(res, req, API_CONFLICT, "the cart has too many lines",
+                       NULL);
+    } else if (new_quantity > CART_MAX_QUANTITY) {
+      snprintf(details, sizeof details, "quantity: at most %d per line",
+               CART_MAX_QUANTITY);
+      http_reply_error(res, req, API_UNPROCESSABLE,
+                       "a line holds at most 99 units", details);
+    } else {
+      snprintf(details, sizeof details, "available: %lld",
+               (long long)(item.available > 0 ? item.available : 0));
+      http_reply_error(res, req, API_CONFLICT, "not enough stock", details);
+    }
+    return;
+  }
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  reply_reloaded(req, res, 201, cart.id);
+}
+
+/* PATCH /api/v1/carts/{id}/items/{product_id} {quantity} */
+void cart_handle_update_item(struct http_request *req,
+                             struct http_response *res) {
+  int64_t quantity = 0;
+  const struct json_field fields[] = {
+      {"quantity", JF_INT, true, 1, CART_MAX_QUANTITY, &quantity},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
+                           req->arena, &doc, &err);
+  json_doc_free(doc);
+  if (rc != KIT_OK) {
+    reply_json_error(res, req, &err);
+    return;
+  }
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  char pid[UUID_STR_LEN];
+  const char *raw = http_param(req, "product_id");
+  const struct cart_line *line =
+      raw && uuid_normalize(raw, pid) ? find_line(&cart, pid) : NULL;
+  if (line == NULL) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such line in the cart", NULL);
+    return;
+  }
+  struct catalog_item item;
+  if (!lookup_product(req, res, pid, &item)) return;
+  if (cart_check_quantity(quantity, item.available) != CART_QTY_OK) {
+    char details[64];
+    snprintf(details, sizeof details, "available: %lld",
+             (long long)(item.available > 0 ? item.available : 0));
+    http_reply_error(res, req, API_CONFLICT, "not enough stock", details);
+    return;
+  }
+  struct cart_line updated = *line;
+  updated.quantity = quantity;
+  rc = cart_store_set_line(req->svc->kv, cart.id, &updated);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such line in the cart");
+    return;
+  }
+  reply_reloaded(req, res, 200, cart.id);
+}
+
+/* DELETE /api/v1/carts/{id}/items/{product_id} */
+void cart_handle_remove_item(struct http_request *req,
+                             struct http_response *res) {
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  char pid[UUID_STR_LEN];
+  const char *raw = http_param(req, "product_id");
+  if (raw == NULL || !uuid_normalize(raw, pid)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such line in the cart", NULL);
+    return;
+  }
+  int rc = cart_store_remove(req->svc->kv, cart.id, pid);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such line in the cart");
+    return;
+  }
+  reply_reloaded(req, res, 200, cart.id);
+}
+
+/* POST /api/v1/carts/{id}/merge {source_cart_id}: the signed-in caller's
+ * cart {id} absorbs a guest cart (explicit merge on sign-in, docs/checkout.md).
+ * Quantities of a product in both add up, capped at 99 and at the stock; the
+ * guest cart is deleted. */
+void cart_handle_merge(struct http_request *req, struct http_response *res) {
+  const char *source_id = NULL;
+  const struct json_field fields[] = {
+      {"source_cart_id", JF_UUID, true, 0, 0, &source_id},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
+                           req->arena, &doc, &err);
+  json_doc_free(doc);
+  if (rc != KIT_OK) {
+    reply_json_error(res, req, &err);
+    return;
+  }
+  struct cart_record target;
+  if (!load_accessible(req, res, &target)) return;
+  const struct principal *p = auth_principal(req);
+  if (strcmp(target.user_id, p->user_id) != 0) {
+    http_reply_error(res, req, API_CONFLICT,
+                     "only a cart bound to you can absorb another", NULL);
+    return;
+  }
+  if (strcmp(source_id, target.id) == 0) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "a cart cannot be merged into itself", "source_cart_id");
+    return;
+  }
+  struct cart_record source;
+  rc = cart_store_load(req->svc->kv, req->arena, source_id, &source);
+  if (rc == KIT_OK &&
+      !cart_can_access(source.user_id, p->authenticated, p->user_id))
+    rc = KIT_NOT_FOUND;
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such source cart");
+    return;
+  }
+
+  /* The merged lines: every source line, added to the target's line. */
+  size_t n = source.line_count;
+  struct cart_line *merged = arena_alloc(req->arena, sizeof *merged * (n + 1));
+  const char **ids = arena_alloc(req->arena, sizeof *ids * (n + 1));
+  struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
+  if (merged == NULL || ids == NULL || cat == NULL) {
+    http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    ids[i] = source.lines[i].product_id;
+  enum api_error e = cart_catalog_lookup(req, ids, n, cat);
+  if (e != API_OK) {
+    reply_api_error(res, req, e);
+    return;
+  }
+  size_t m = 0;
+  size_t target_lines = target.line_count;
+  for (size_t i = 0; i < n; i++) {
+    const struct cart_line *s = &source.lines[i];
+    const struct cart_line *t = find_line(&target, s->product_id);
+    if (t == NULL && target_lines >= CART_MAX_LINES) continue;
+    if (t == NULL && target.line_count > 0 &&
+        strcmp(target.lines[0].currency, s->currency) != 0)
+      continue; /* another currency cannot join this cart */
+    struct cart_line l = t ? *t : *s;
+    int64_t want = s->quantity + (t ? t->quantity : 0);
+    int64_t cap = cat[i].found && cat[i].active
+                      ? cart_quantity_cap(cat[i].available)
+                      : CART_MAX_QUANTITY;
+    l.quantity = want < cap ? want : cap;
+    if (l.quantity < 1) continue;
+    if (t == NULL) target_lines++;
+    merged[m++] = l;
+  }
+  rc = cart_store_merge(req->svc->kv, target.id, merged, m, source.id);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  reply_reloaded(req, res, 200, target.id);
+}
+
+/* --- internal routes (order service) --- */
+
+/* GET /internal/carts/{id}?user_id=: the stored lines (snapshots, not
+ * repriced: the order service reprices from the catalog itself). A cart
+ * bound to another user than user_id is 404. */
+void cart_handle_internal_get(struct http_request *req,
+                              struct http_response *res) {
+  const char *id = http_param(req, "id");
+  const char *user_id = http_query(req, "user_id");
+  char norm[UUID_STR_LEN];
+  if (id == NULL || !uuid_normalize(id, norm)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such cart", NULL);
+    return;
+  }
+  struct cart_record cart;
+  int rc = cart_store_load(req->svc->kv, req->arena, norm, &cart);
+  if (rc == KIT_OK && !cart_can_access(cart.user_id, user_id != NULL, user_id))
+    rc = KIT_NOT_FOUND;
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  if (cart.line_count > 1)
+    qsort(cart.lines, cart.line_count, sizeof *cart.lines, line_cmp);
+  json_t *items = json_array();
+  char price[MONEY_BUF];
+  for (size_t i = 0; i < cart.line_count; i++) {
+    const struct cart_line *l = &cart.lines[i];
+    json_array_append_new(
+        items,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "product_id", l->product_id,
+                  "sku", l->sku, "name", l->name, "unit_price",
+                  money_format(l->snapshot_price, l->currency, price),
+                  "currency", l->currency, "quantity",
+                  (json_int_t)l->quantity));
+  }
+  json_t *body =
+      json_pack("{s:s, s:o, s:o}", "id", cart.id, "user_id",
+                cart.user_id[0] ? json_string(cart.user_id) : json_null(),
+                "items", items);
+  http_reply_json(res, 200, body);
+  json_decref(body);
+}
+
+/* POST /internal/carts/{id}/clear: empties the cart after a checkout.
+ * Repeating it is harmless; a cart that expired meanwhile is 404. */
+void cart_handle_internal_clear(struct http_request *req,
+                                struct http_response *res) {
+  const char *id = http_param(req, "id");
+  char norm[UUID_STR_LEN];
+  if (id == NULL || !uuid_normalize(id, norm)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such cart", NULL);
+    return;
+  }
+  int rc = cart_store_clear(req->svc->kv, norm);
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such cart");
+    return;
+  }
+  json_t *body = json_pack("{s:s, s:s}", "id", norm, "status", "cleared");
+  http_reply_json(res, 200, body);
+  json_decref(body);
+}

@@ -1,0 +1,336 @@
+/* store.c - carts in Redis (see store.h for the layout). */
+#include "services/cart/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kit/err.h"
+#include "kit/log.h"
+#include "kit/money.h"
+
+#define TTL_TEXT_SIZE 16
+
+static void cart_key(const char *id, char out[64]) {
+  snprintf(out, 64, "cart:%s", id);
+}
+
+static void line_field(const char *product_id, char out[64]) {
+  snprintf(out, 64, "i:%s", product_id);
+}
+
+static void ttl_text(char out[TTL_TEXT_SIZE]) {
+  snprintf(out, TTL_TEXT_SIZE, "%d", CART_TTL_SECONDS);
+}
+
+static void now_rfc3339(char out[32]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Serializes a line (malloc'd string, caller frees; NULL on no memory). */
+static char *line_encode(const struct cart_line *l) {
+  char price[MONEY_BUF];
+  money_format(l->snapshot_price, l->currency, price);
+  json_t *o =
+      json_pack("{s:s, s:s, s:s, s:s, s:I}", "sku", l->sku ? l->sku : "",
+                "name", l->name ? l->name : "", "unit_price", price, "currency",
+                l->currency, "quantity", (json_int_t)l->quantity);
+  if (o == NULL) return NULL;
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  return s;
+}
+
+/* Parses a stored line; false when it is not one of ours. */
+static bool line_decode(struct arena *arena, const char *product_id,
+                        const char *text, size_t len, struct cart_line *out) {
+  json_error_t jerr;
+  json_t *o = json_loadb(text, len, 0, &jerr);
+  if (o == NULL) return false;
+  bool ok = false;
+  const char *sku = json_string_value(json_object_get(o, "sku"));
+  const char *name = json_string_value(json_object_get(o, "name"));
+  const char *price = json_string_value(json_object_get(o, "unit_price"));
+  const char *currency = json_string_value(json_object_get(o, "currency"));
+  json_t *qty = json_object_get(o, "quantity");
+  if (sku == NULL || name == NULL || price == NULL || currency == NULL ||
+      strlen(currency) != 3 || !json_is_number(qty))
+    goto cleanup;
+  memset(out, 0, sizeof *out);
+  snprintf(out->product_id, sizeof out->product_id, "%s", product_id);
+  snprintf(out->currency, sizeof out->currency, "%s", currency);
+  if (money_parse(price, currency, &out->snapshot_price) != KIT_OK)
+    goto cleanup;
+  /* Lua's cjson writes integers back as numbers that may look like reals. */
+  out->quantity = json_is_integer(qty) ? (int64_t)json_integer_value(qty)
+                                       : (int64_t)json_real_value(qty);
+  out->sku = arena_strdup(arena, sku);
+  out->name = arena_strdup(arena, name);
+  ok = out->sku != NULL && out->name != NULL;
+cleanup:
+  json_decref(o);
+  return ok;
+}
+
+static int reply_status(int rc, const struct kv_reply *r) {
+  if (rc != KIT_OK) return rc;
+  if (r == NULL || r->type == KV_ERROR) {
+    log_error("cart store: redis error: %s", r && r->str ? r->str : "no reply");
+    return KIT_ERROR;
+  }
+  return KIT_OK;
+}
+
+int cart_store_create(struct kv_pool *kv, const char *id, const char *user_id,
+                      char created_at[32]) {
+  char key[64], ttl[TTL_TEXT_SIZE], created[32];
+  cart_key(id, key);
+  ttl_text(ttl);
+  now_rfc3339(created);
+  json_t *meta = json_pack("{s:s, s:s}", "user_id", user_id ? user_id : "",
+                           "created_at", created);
+  char *meta_text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+  json_decref(meta);
+  if (meta_text == NULL) return KIT_NOMEM;
+
+  const char *hset[] = {"HSET", key, "_meta", meta_text};
+  const char *expire[] = {"EXPIRE", key, ttl};
+  const int argcs[] = {4, 3};
+  const char *const *argvs[] = {hset, expire};
+  struct kv_reply *out[2] = {NULL, NULL};
+  int rc = kv_pipeline(kv, 2, argcs, argvs, out);
+  if (rc == KIT_OK) rc = reply_status(rc, out[0]);
+  if (rc == KIT_OK) rc = reply_status(rc, out[1]);
+  kv_reply_free(out[0]);
+  kv_reply_free(out[1]);
+  free(meta_text);
+  if (rc == KIT_OK && created_at != NULL) memcpy(created_at, created, 32);
+  return rc;
+}
+
+int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
+                    struct cart_record *out) {
+  char key[64], ttl[TTL_TEXT_SIZE];
+  cart_key(id, key);
+  ttl_text(ttl);
+  const char *hgetall[] = {"HGETALL", key};
+  const char *expire[] = {"EXPIRE", key, ttl};
+  const int argcs[] = {2, 3};
+  const char *const *argvs[] = {hgetall, expire};
+  struct kv_reply *rep[2] = {NULL, NULL};
+  int rc = kv_pipeline(kv, 2, argcs, argvs, rep);
+  if (rc == KIT_OK) rc = reply_status(rc, rep[0]);
+  if (rc != KIT_OK) goto cleanup;
+
+  const struct kv_reply *all = rep[0];
+  if (all->type != KV_ARRAY || all->count == 0) {
+    rc = KIT_NOT_FOUND;
+    goto cleanup;
+  }
+  memset(out, 0, sizeof *out);
+  snprintf(out->id, sizeof out->id, "%s", id);
+  out->lines = arena_alloc(arena, sizeof *out->lines * (all->count / 2 + 1));
+  if (out->lines == NULL) {
+    rc = KIT_NOMEM;
+    goto cleanup;
+  }
+  bool have_meta = false;
+  for (size_t i = 0; i + 1 < all->count; i += 2) {
+    const struct kv_reply *f = &all->elements[i];
+    const struct kv_reply *v = &all->elements[i + 1];
+    if (f->str == NULL || v->str == NULL) continue;
+    if (strcmp(f->str, "_meta") == 0) {
+      json_error_t jerr;
+      json_t *meta = json_loadb(v->str, v->len, 0, &jerr);
+      const char *uid = json_string_value(json_object_get(meta, "user_id"));
+      const char *created =
+          json_string_value(json_object_get(meta, "created_at"));
+      snprintf(out->user_id, sizeof out->user_id, "%s", uid ? uid : "");
+      snprintf(out->created_at, sizeof out->created_at, "%s",
+               created ? created : "");
+      json_decref(meta);
+      have_meta = true;
+    } else if (strncmp(f->str, "i:", 2) == 0) {
+      if (line_decode(arena, f->str + 2, v->str, v->len,
+                      &out->lines[out->line_count]))
+        out->line_count++;
+      else
+        log_warn("cart %s: unreadable line %s skipped", id, f->str);
+    }
+  }
+  /* A hash without its meta is a cart whose expiry raced a write: treat
+   * it as gone. */
+  if (!have_meta) rc = KIT_NOT_FOUND;
+cleanup:
+  kv_reply_free(rep[0]);
+  kv_reply_free(rep[1]);
+  return rc;
+}
+
+/* Adds to a line: returns {1, q} stored, {0, q} over the cap, {2, 0} too
+ * many lines, nil when the cart does not exist. */
+static const char ADD_SCRIPT[] =
+    "if redis.call('HEXISTS', KEYS[1], '_meta') == 0 then return false end\n"
+    "local q = tonumber(ARGV[4])\n"
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if cur then q = q + tonumber(cjson.decode(cur).quantity)\n"
+    "elseif redis.call('HLEN', KEYS[1]) - 1 >= tonumber(ARGV[6]) then\n"
+    "  return {2, 0} end\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "if q > tonumber(ARGV[2]) then return {0, q} end\n"
+    "local line = cjson.decode(ARGV[3])\n"
+    "line.quantity = q\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(line))\n"
+    "return {1, q}\n";
+
+int cart_store_add(struct kv_pool *kv, const char *id,
+                   const struct cart_line *snapshot, int64_t add,
+                   int64_t max_quantity, int64_t *new_quantity) {
+  char key[64], field[64], ttl[TTL_TEXT_SIZE], max[24], addq[24], lines[24];
+  cart_key(id, key);
+  line_field(snapshot->product_id, field);
+  ttl_text(ttl);
+  snprintf(max, sizeof max, "%lld", (long long)max_quantity);
+  snprintf(addq, sizeof addq, "%lld", (long long)add);
+  snprintf(lines, sizeof lines, "%d", CART_MAX_LINES);
+  char *json = line_encode(snapshot);
+  if (json == NULL) return KIT_NOMEM;
+  const char *argv[] = {"EVAL", ADD_SCRIPT, "1",  key, field,
+                        max,    json,       addq, ttl, lines};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 10, argv, NULL);
+  rc = reply_status(rc, r);
+  if (rc != KIT_OK) goto cleanup;
+  if (r->type == KV_NIL) {
+    rc = KIT_NOT_FOUND;
+    goto cleanup;
+  }
+  if (r->type != KV_ARRAY || r->count != 2) {
+    rc = KIT_ERROR;
+    goto cleanup;
+  }
+  *new_quantity = r->elements[1].integer;
+  rc = r->elements[0].integer == 1 ? KIT_OK : KIT_CONFLICT;
+cleanup:
+  kv_reply_free(r);
+  free(json);
+  return rc;
+}
+
+static const char SET_SCRIPT[] =
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
+    "return 1\n";
+
+int cart_store_set_line(struct kv_pool *kv, const char *id,
+                        const struct cart_line *line) {
+  char key[64], field[64], ttl[TTL_TEXT_SIZE];
+  cart_key(id, key);
+  line_field(line->product_id, field);
+  ttl_text(ttl);
+  char *json = line_encode(line);
+  if (json == NULL) return KIT_NOMEM;
+  const char *argv[] = {"EVAL", SET_SCRIPT, "1", key, field, json, ttl};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 7, argv, NULL);
+  rc = reply_status(rc, r);
+  if (rc == KIT_OK && r->integer != 1) rc = KIT_NOT_FOUND;
+  kv_reply_free(r);
+  free(json);
+  return rc;
+}
+
+int cart_store_remove(struct kv_pool *kv, const char *id,
+                      const char *product_id) {
+  char key[64], field[64], ttl[TTL_TEXT_SIZE];
+  cart_key(id, key);
+  line_field(product_id, field);
+  ttl_text(ttl);
+  const char *hdel[] = {"HDEL", key, field};
+  const char *expire[] = {"EXPIRE", key, ttl};
+  const int argcs[] = {3, 3};
+  const char *const *argvs[] = {hdel, expire};
+  struct kv_reply *rep[2] = {NULL, NULL};
+  int rc = kv_pipeline(kv, 2, argcs, argvs, rep);
+  rc = reply_status(rc, rep[0]);
+  if (rc == KIT_OK && rep[0]->integer == 0) rc = KIT_NOT_FOUND;
+  kv_reply_free(rep[0]);
+  kv_reply_free(rep[1]);
+  return rc;
+}
+
+static const char CLEAR_SCRIPT[] =
+    "local meta = redis.call('HGET', KEYS[1], '_meta')\n"
+    "if not meta then return 0 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], '_meta', meta)\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "return 1\n";
+
+int cart_store_clear(struct kv_pool *kv, const char *id) {
+  char key[64], ttl[TTL_TEXT_SIZE];
+  cart_key(id, key);
+  ttl_text(ttl);
+  const char *argv[] = {"EVAL", CLEAR_SCRIPT, "1", key, ttl};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 5, argv, NULL);
+  rc = reply_status(rc, r);
+  if (rc == KIT_OK && r->integer != 1) rc = KIT_NOT_FOUND;
+  kv_reply_free(r);
+  return rc;
+}
+
+int cart_store_merge(struct kv_pool *kv, const char *target_id,
+                     const struct cart_line *lines, size_t n,
+                     const char *source_id) {
+  char target[64], source[64], ttl[TTL_TEXT_SIZE];
+  cart_key(target_id, target);
+  cart_key(source_id, source);
+  ttl_text(ttl);
+  int rc = KIT_NOMEM;
+  size_t hset_argc = 2 + 2 * n;
+  const char **hset = calloc(hset_argc, sizeof *hset);
+  char(*fields)[64] = calloc(n + 1, sizeof *fields);
+  char **jsons = calloc(n + 1, sizeof *jsons);
+  if (hset == NULL || fields == NULL || jsons == NULL) goto cleanup;
+  hset[0] = "HSET";
+  hset[1] = target;
+  for (size_t i = 0; i < n; i++) {
+    line_field(lines[i].product_id, fields[i]);
+    jsons[i] = line_encode(&lines[i]);
+    if (jsons[i] == NULL) goto cleanup;
+    hset[2 + 2 * i] = fields[i];
+    hset[3 + 2 * i] = jsons[i];
+  }
+  const char *multi[] = {"MULTI"};
+  const char *expire[] = {"EXPIRE", target, ttl};
+  const char *del[] = {"DEL", source};
+  const char *exec[] = {"EXEC"};
+  /* With no lines to write, the HSET is skipped (it needs a pair). */
+  const int argcs[] = {1, (int)hset_argc, 3, 2, 1};
+  const char *const *argvs[] = {multi, hset, expire, del, exec};
+  const int argcs0[] = {1, 3, 2, 1};
+  const char *const *argvs0[] = {multi, expire, del, exec};
+  struct kv_reply *rep[5] = {NULL, NULL, NULL, NULL, NULL};
+  int count = n > 0 ? 5 : 4;
+  rc = kv_pipeline(kv, count, n > 0 ? argcs : argcs0, n > 0 ? argvs : argvs0,
+                   rep);
+  if (rc == KIT_OK) rc = reply_status(rc, rep[count - 1]);
+  if (rc == KIT_OK && rep[count - 1]->type != KV_ARRAY) rc = KIT_ERROR;
+  for (int i = 0; i < count; i++)
+    kv_reply_free(rep[i]);
+cleanup:
+  if (jsons != NULL)
+    for (size_t i = 0; i < n; i++)
+      free(jsons[i]);
+  free(jsons);
+  free(fields);
+  free(hset);
+  return rc;
+}

@@ -1,0 +1,66 @@
+/* store.h - carts in Redis.
+ *
+ * One hash per cart, key "cart:<id>": field "_meta" holds {user_id,
+ * created_at} as JSON, each line a field "i:<product_id>" holding {sku, name,
+ * unit_price, currency, quantity} as JSON. Every read and write refreshes the
+ * 30-day expiry. Writes that depend on what is stored (adding to a line,
+ * changing a line that must exist) run as Lua scripts so that two concurrent
+ * requests cannot lose an update.
+ *
+ * Every function returns KIT_OK, KIT_NOT_FOUND (no such cart or line),
+ * KIT_CONFLICT (see the function) or KIT_UNAVAILABLE/KIT_TIMEOUT/KIT_ERROR
+ * when Redis failed.
+ */
+#ifndef SHOPSPHERE_CART_STORE_H
+#define SHOPSPHERE_CART_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kit/arena.h"
+#include "kit/kv.h"
+#include "services/cart/domain.h"
+
+struct cart_record {
+  char id[UUID_STR_LEN];
+  char user_id[40];        /* "" for a guest cart */
+  char created_at[32];     /* RFC 3339 */
+  struct cart_line *lines; /* arena array of line_count */
+  size_t line_count;
+};
+
+/* Creates an empty cart bound to user_id ("" for a guest); created_at (may
+ * be NULL) receives its creation time. */
+int cart_store_create(struct kv_pool *kv, const char *id, const char *user_id,
+                      char created_at[32]);
+
+/* Loads a cart (lines allocated from arena) and refreshes its expiry. */
+int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
+                    struct cart_record *out);
+
+/* Adds `add` units of a product to a cart, creating the line with the given
+ * snapshot or raising its quantity (the snapshot is refreshed). KIT_CONFLICT
+ * when the line would exceed max_quantity (*new_quantity is what it would
+ * have been) or the cart already has CART_MAX_LINES lines (*new_quantity 0). */
+int cart_store_add(struct kv_pool *kv, const char *id,
+                   const struct cart_line *snapshot, int64_t add,
+                   int64_t max_quantity, int64_t *new_quantity);
+
+/* Replaces an existing line (KIT_NOT_FOUND when the line is absent). */
+int cart_store_set_line(struct kv_pool *kv, const char *id,
+                        const struct cart_line *line);
+
+/* Removes a line (KIT_NOT_FOUND when it was not there). */
+int cart_store_remove(struct kv_pool *kv, const char *id,
+                      const char *product_id);
+
+/* Removes every line, keeping the cart (KIT_NOT_FOUND when no cart). */
+int cart_store_clear(struct kv_pool *kv, const char *id);
+
+/* Writes lines into target (replacing those lines) and deletes the source
+ * cart, atomically (MULTI/EXEC). */
+int cart_store_merge(struct kv_pool *kv, const char *target_id,
+                     const struct cart_line *lines, size_t n,
+                     const char *source_id);
+
+#endif

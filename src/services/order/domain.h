@@ -1,0 +1,89 @@
+/* domain.h - the order service's decisions, free of SQL and HTTP.
+ *
+ * The state machine (which transitions are legal), the money of an order
+ * (tax half-up per line in basis points, totals), how much may still be
+ * refunded, and the hash that binds an Idempotency-Key to its request body.
+ * Unit-tested in tests/unit/test_order_domain.c.
+ */
+#ifndef SHOPSPHERE_ORDER_DOMAIN_H
+#define SHOPSPHERE_ORDER_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum order_status {
+  ORDER_PENDING = 0,
+  ORDER_CONFIRMED,
+  ORDER_PROCESSING,
+  ORDER_SHIPPED,
+  ORDER_DELIVERED,
+  ORDER_CANCELLED,
+  ORDER_REFUNDED,
+  ORDER_STATUS_COUNT
+};
+
+/* "pending", ...; NULL for an out-of-range value. */
+const char *order_status_name(enum order_status s);
+
+/* Parses a status name; false when unknown. */
+bool order_status_parse(const char *name, enum order_status *out);
+
+/* true when an order may move from `from` to `to`:
+ *   pending    -> confirmed | cancelled          (the saga's outcome)
+ *   confirmed  -> processing | shipped | cancelled
+ *   processing -> shipped | cancelled
+ *   shipped    -> delivered | refunded
+ *   delivered  -> refunded
+ * cancelled and refunded are final; a status never moves to itself. */
+bool order_transition_allowed(enum order_status from, enum order_status to);
+
+/* true while the order may still be cancelled (before shipping, after the
+ * saga): confirmed or processing. */
+bool order_cancellable(enum order_status s);
+
+/* One priced line. */
+struct order_line_money {
+  int64_t unit_price; /* in */
+  int64_t quantity;   /* in */
+  int64_t subtotal;   /* out: unit_price x quantity */
+  int64_t tax;        /* out: subtotal x rate, half-up */
+  int64_t total;      /* out: subtotal + tax */
+};
+
+struct order_totals {
+  int64_t subtotal;
+  int64_t tax;
+  int64_t shipping;
+  int64_t total; /* subtotal + tax + shipping */
+};
+
+/* Prices lines[0..n) at tax_rate_bp (tax rounded half-up per line; shipping
+ * is not taxed) and sums the totals with the shipping amount. false when a
+ * value is negative or a sum would overflow. */
+bool order_price(struct order_line_money *lines, size_t n, int64_t tax_rate_bp,
+                 int64_t shipping, struct order_totals *out);
+
+enum refund_check {
+  REFUND_OK = 0,
+  REFUND_NOTHING_CAPTURED, /* nothing was captured (yet) */
+  REFUND_BEYOND_CAPTURED,  /* more than captured minus refunded */
+  REFUND_INVALID_AMOUNT,   /* zero or negative */
+};
+
+/* Decides a refund of `requested` (or, when has_amount is false, of all that
+ * is left) against what was captured and refunded already; *amount receives
+ * the amount to refund on REFUND_OK. */
+enum refund_check order_refund_check(int64_t captured, int64_t refunded,
+                                     bool has_amount, int64_t requested,
+                                     int64_t *amount);
+
+/* SHA-256 of the canonical request (JSON with sorted keys, no spaces) as 64
+ * hex digits: the same body in another key order or spacing hashes alike. */
+void order_request_hash(const char *canonical, size_t len, char out[65]);
+
+/* Picks the tax rate: a region's rule beats the country's; 0 when neither. */
+int64_t order_pick_tax_rate(bool has_region_rate, int64_t region_rate,
+                            bool has_country_rate, int64_t country_rate);
+
+#endif

@@ -1,0 +1,597 @@
+/* handlers.c - orders after checkout: history, detail, cancel, admin status
+ * changes and refunds (DESIGN §5 Checkout & orders). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit/auth.h"
+#include "kit/bus.h"
+#include "kit/json.h"
+#include "kit/log.h"
+#include "kit/money.h"
+#include "kit/uuid.h"
+#include "services/order/domain.h"
+#include "services/order/internal.h"
+
+#define LIST_DEFAULT 20
+#define LIST_MAX 100
+
+/* --- helpers --- */
+
+static void reply_json_error(struct http_response *res,
+                             const struct http_request *req,
+                             const struct json_error *err) {
+  http_reply_error(res, req, err->code, err->message,
+                   err->field[0] ? err->field : NULL);
+}
+
+static void reply_order(struct http_response *res, unsigned status,
+                        const struct order_record *o) {
+  json_t *body = order_render(o);
+  http_reply_json(res, status, body);
+  http_response_header(res, "Cache-Control", "no-store");
+  json_decref(body);
+}
+
+/* Reads an order by id (pooled connection). */
+static int load_order(struct http_request *req, const char *id,
+                      struct order_record *o) {
+  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
+  if (c == NULL) return DB_UNAVAILABLE;
+  int rc = store_order_get(c, req->arena, id, false, o);
+  db_release(req->svc->db, c);
+  return rc;
+}
+
+/* Loads the {id} order if the caller may see it (its owner or an admin);
+ * otherwise answers 404 (no existence leak) and returns false. */
+static bool load_visible(struct http_request *req, struct http_response *res,
+                         struct order_record *o) {
+  const char *raw = http_param(req, "id");
+  char id[UUID_STR_LEN];
+  if (raw == NULL || !uuid_normalize(raw, id)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such order", NULL);
+    return false;
+  }
+  int rc = load_order(req, id, o);
+  if (rc < 0) {
+    order_reply_db_error(res, req, rc);
+    return false;
+  }
+  const struct principal *me = auth_principal(req);
+  if (rc == 0 ||
+      (!auth_is_admin(req) && strcmp(o->user_id, me->user_id) != 0)) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such order", NULL);
+    return false;
+  }
+  return true;
+}
+
+static struct up_cart_line *lines_of(struct arena *a,
+                                     const struct order_record *o) {
+  struct up_cart_line *l = arena_alloc(a, sizeof *l * (o->line_count + 1));
+  if (l == NULL) return NULL;
+  for (size_t i = 0; i < o->line_count; i++) {
+    snprintf(l[i].product_id, sizeof l[i].product_id, "%s",
+             o->lines[i].product_id);
+    l[i].quantity = o->lines[i].quantity;
+  }
+  return l;
+}
+
+/* --- GET /api/v1/orders --- */
+
+void order_handle_list(struct http_request *req, struct http_response *res) {
+  const struct principal *me = auth_principal(req);
+  const char *limit_s = http_query(req, "limit");
+  const char *cursor_s = http_query(req, "cursor");
+  long limit = LIST_DEFAULT;
+  if (limit_s != NULL) {
+    char *end = NULL;
+    limit = strtol(limit_s, &end, 10);
+    if (end == limit_s || *end != '\0' || limit < 1 || limit > LIST_MAX) {
+      http_reply_error(res, req, API_UNPROCESSABLE,
+                       "limit must be an integer from 1 to 100", "limit");
+      return;
+    }
+  }
+  char cursor[UUID_STR_LEN];
+  if (cursor_s != NULL && !uuid_normalize(cursor_s, cursor)) {
+    http_reply_error(res, req, API_UNPROCESSABLE, "malformed cursor", "cursor");
+    return;
+  }
+  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
+  if (c == NULL) {
+    order_reply_db_error(res, req, DB_UNAVAILABLE);
+    return;
+  }
+  char(*ids)[40] = NULL;
+  json_t *items = json_array();
+  /* One more than asked tells whether a next page exists. */
+  int n = store_order_list(c, req->arena, me->user_id, cursor_s ? cursor : NULL,
+                           (int)limit + 1, &ids);
+  int rc = n;
+  int shown = n > limit ? (int)limit : n;
+  for (int i = 0; i < shown && rc >= 0; i++) {
+    struct order_record o;
+    rc = store_order_get(c, req->arena, ids[i], false, &o);
+    if (rc == DB_ONE_RESULT) json_array_append_new(items, order_render(&o));
+  }
+  db_release(req->svc->db, c);
+  if (rc < 0) {
+    json_decref(items);
+    order_reply_db_error(res, req, rc);
+    return;
+  }
+  json_t *body =
+      json_pack("{s:o, s:o}", "items", items, "next_cursor",
+                n > limit ? json_string(ids[shown - 1]) : json_null());
+  http_reply_json(res, 200, body);
+  json_decref(body);
+}
+
+/* --- GET /api/v1/orders/{id}, GET /internal/orders/{id} --- */
+
+void order_handle_get(struct http_request *req, struct http_response *res) {
+  struct order_record o;
+  if (!load_visible(req, res, &o)) return;
+  reply_order(res, 200, &o);
+}
+
+void order_handle_internal_get(struct http_request *req,
+                               struct http_response *res) {
+  const char *raw = http_param(req, "id");
+  char id[UUID_STR_LEN];
+  struct order_record o;
+  int rc = raw && uuid_normalize(raw, id) ? load_order(req, id, &o) : 0;
+  if (rc < 0) {
+    order_reply_db_error(res, req, rc);
+    return;
+  }
+  if (rc == 0) {
+    http_reply_error(res, req, API_NOT_FOUND, "no such order", NULL);
+    return;
+  }
+  reply_order(res, 200, &o);
+}
+
+/* --- compensation and cancel --- */
+
+int order_compensate(struct http_request *req, const char *order_id) {
+  struct order_record o;
+  int rc = load_order(req, order_id, &o);
+  if (rc < 0) return KIT_UNAVAILABLE;
+  if (rc == 0 || !o.compensation_due) return KIT_OK;
+  struct up_ctx u = {req->svc, req, req->arena};
+
+  if (up_reservation_release(&u, order_id) != UP_OK) return KIT_UNAVAILABLE;
+  struct up_payment p;
+  unsigned status = 0;
+  enum upstream_outcome uo =
+      up_payment_of_order(&u, order_id, o.currency, &p, &status);
+  if (uo == UP_UNKNOWN) return KIT_UNAVAILABLE;
+  if (uo == UP_OK && p.status != NULL && p.id != NULL) {
+    /* An unknown outcome is voided too: the payment service accepts the
+     * void (202) and applies it once the provider answers. */
+    if (strcmp(p.status, "authorized") == 0 ||
+        strcmp(p.status, "unknown") == 0) {
+      if (up_payment_void(&u, p.id, &status) != UP_OK) return KIT_UNAVAILABLE;
+    } else if (strcmp(p.status, "captured") == 0 ||
+               strcmp(p.status, "partially_refunded") == 0) {
+      struct up_payment after;
+      if (up_payment_refund(&u, p.id, -1, o.currency, &after, &status) != UP_OK)
+        return KIT_UNAVAILABLE;
+    }
+  }
+  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
+  if (c == NULL) return KIT_UNAVAILABLE;
+  rc = store_order_compensated(c, order_id);
+  db_release(req->svc->db, c);
+  if (rc < 0) return KIT_UNAVAILABLE;
+  log_info("order %s: stock released and payment settled", order_id);
+  return KIT_OK;
+}
+
+struct cancel_tx {
+  struct http_request *req;
+  const char *order_id;
+  const char *reason;
+  bool not_cancellable;
+  bool missing;
+};
+
+static int cancel_tx_fn(struct db_conn *c, void *arg) {
+  struct cancel_tx *t = arg;
+  struct order_record o;
+  int rc = store_order_get(c, t->req->arena, t->order_id, true, &o);
+  if (rc < 0) return rc;
+  t->missing = rc == 0;
+  t->not_cancellable = rc == 1 && !order_cancellable(o.status);
+  if (t->missing || t->not_cancellable) return 0;
+  enum order_status from = o.status;
+  rc = store_order_cancel(c, t->order_id, from, t->reason);
+  if (rc < 0) return rc;
+  if (rc == 0) return DB_SOFT_ERROR; /* cannot happen under the lock */
+  rc = store_order_get(c, t->req->arena, t->order_id, false, &o);
+  if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
+  return order_emit_transition(c, &o, from);
+}
+
+enum api_error order_cancel(struct http_request *req, const char *order_id,
+                            const char *reason, struct order_record *out) {
+  struct cancel_tx t = {req, order_id, reason, false, false};
+  int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, cancel_tx_fn, &t);
+  if (rc < 0)
+    return rc == DB_UNAVAILABLE ? API_DATABASE_ERROR : API_INTERNAL_ERROR;
+  if (t.missing) return API_NOT_FOUND;
+  if (t.not_cancellable) return API_CONFLICT;
+  /* Undone now if the others answer; the sweeper retries otherwise. */
+  if (order_compensate(req, order_id) != KIT_OK)
+    log_warn("order %s: compensation left to the sweeper", order_id);
+  rc = load_order(req, order_id, out);
+  if (rc != DB_ONE_RESULT) return API_INTERNAL_ERROR;
+  return API_OK;
+}
+
+static void reply_cancel(struct http_request *req, struct http_response *res,
+                         const char *order_id, const char *reason) {
+  struct order_record o;
+  enum api_error e = order_cancel(req, order_id, reason, &o);
+  if (e == API_CONFLICT) {
+    http_reply_error(res, req, API_CONFLICT,
+                     "the order can no longer be cancelled", NULL);
+    return;
+  }
+  if (e != API_OK) {
+    http_reply_error(res, req, e, "the order could not be cancelled", NULL);
+    return;
+  }
+  reply_order(res, 200, &o);
+}
+
+/* POST /api/v1/orders/{id}/cancel: the owner (or an admin), before shipping. */
+void order_handle_cancel(struct http_request *req, struct http_response *res) {
+  struct order_record o;
+  if (!load_visible(req, res, &o)) return;
+  reply_cancel(req, res, o.id,
+               auth_is_admin(req) &&
+                       strcmp(o.user_id, auth_principal(req)->user_id)
+                   ? "cancelled by an administrator"
+                   : "cancelled by the customer");
+}
+
+/* --- PATCH /api/v1/orders/{id}/status (admin) --- */
+
+struct status_tx {
+  struct http_request *req;
+  const char *order_id;
+  enum order_status to;
+  const char *reason;
+  const char *shipment_id; /* shipped only */
+  int64_t captured;        /* shipped only */
+  bool conflict;
+};
+
+static int status_tx_fn(struct db_conn *c, void *arg) {
+  struct status_tx *t = arg;
+  struct order_record o;
+  int rc = store_order_get(c, t->req->arena, t->order_id, true, &o);
+  if (rc < 0) return rc;
+  if (rc == 0) {
+    t->conflict = true;
+    return 0;
+  }
+  if (t->to == ORDER_SHIPPED && (t->shipment_id != NULL || t->captured > 0)) {
+    rc = store_order_set_shipment(c, t->order_id, t->shipment_id, t->captured);
+    if (rc < 0) return rc;
+    /* The courier's event may have moved it already: that is the goal. */
+    if (o.status == ORDER_SHIPPED) return 0;
+  }
+  enum order_status from = o.status;
+  if (!order_transition_allowed(from, t->to)) {
+    t->conflict = true;
+    return 0;
+  }
+  rc = store_order_transition(c, t->order_id, from, t->to, t->reason);
+  if (rc < 0) return rc;
+  rc = store_order_get(c, t->req->arena, t->order_id, false, &o);
+  if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
+  return order_emit_transition(c, &o, from);
+}
+
+/* Creates the shipment and captures the payment before the order ships. */
+static bool prepare_shipping(struct http_request *req,
+                             struct http_response *res,
+                             const struct order_record *o,
+                             struct status_tx *t) {
+  struct up_ctx u = {req->svc, req, req->arena};
+  struct up_cart_line *lines = lines_of(req->arena, o);
+  json_error_t jerr;
+  json_t *address =
+      json_loads(o->shipping_address ? o->shipping_address : "{}", 0, &jerr);
+  unsigned status = 0;
+  const char *shipment_id = NULL;
+  enum upstream_outcome uo =
+      lines && address
+          ? up_create_shipment(&u, o->id, o->user_id, address,
+                               o->shipping_method, lines, o->line_count,
+                               &shipment_id, &status)
+          : UP_UNKNOWN;
+  json_decref(address);
+  if (uo != UP_OK) {
+    http_reply_error(res, req,
+                     uo == UP_REFUSED ? API_CONFLICT : API_SERVICE_UNAVAILABLE,
+                     "the shipment could not be created", NULL);
+    return false;
+  }
+  t->shipment_id = shipment_id;
+
+  struct up_payment p;
+  uo = up_payment_of_order(&u, o->id, o->currency, &p, &status);
+  if (uo == UP_OK && p.id && p.status && strcmp(p.status, "authorized") == 0) {
+    struct up_payment after;
+    uo = up_payment_capture(&u, p.id, o->currency, &after, &status);
+    if (uo != UP_OK) {
+      http_reply_error(
+          res, req, uo == UP_REFUSED ? API_CONFLICT : API_SERVICE_UNAVAILABLE,
+          "the payment could not be captured", NULL);
+      return false;
+    }
+    t->captured = after.captured > 0 ? after.captured : o->total;
+    return true;
+  }
+  if (uo == UP_OK && p.status &&
+      (strcmp(p.status, "captured") == 0 ||
+       strcmp(p.status, "partially_refunded") == 0 ||
+       strcmp(p.status, "refunded") == 0)) {
+    t->captured = p.captured;
+    return true;
+  }
+  http_reply_error(res, req,
+                   uo == UP_UNKNOWN ? API_SERVICE_UNAVAILABLE : API_CONFLICT,
+                   "the order has no payment that can be captured", NULL);
+  return false;
+}
+
+void order_handle_status(struct http_request *req, struct http_response *res) {
+  static const char *const names[] = {"pending",  "confirmed", "processing",
+                                      "shipped",  "delivered", "cancelled",
+                                      "refunded", NULL};
+  const char *status_s = NULL;
+  const struct json_field fields[] = {
+      {"status", JF_ENUM, true, 0, 0, &status_s, .enum_values = names},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
+                           req->arena, &doc, &err);
+  json_doc_free(doc);
+  if (rc != KIT_OK) {
+    reply_json_error(res, req, &err);
+    return;
+  }
+  enum order_status to;
+  order_status_parse(status_s, &to);
+  struct order_record o;
+  if (!load_visible(req, res, &o)) return;
+
+  /* pending/confirmed belong to the saga, refunded to the refund route. */
+  bool admin_target = to == ORDER_PROCESSING || to == ORDER_SHIPPED ||
+                      to == ORDER_DELIVERED || to == ORDER_CANCELLED;
+  if (!admin_target || !order_transition_allowed(o.status, to)) {
+    char details[96];
+    snprintf(details, sizeof details, "%s -> %s", order_status_name(o.status),
+             status_s);
+    http_reply_error(res, req, API_CONFLICT,
+                     to == ORDER_REFUNDED
+                         ? "use POST /api/v1/orders/{id}/refund to refund"
+                         : "illegal status transition",
+                     details);
+    return;
+  }
+  if (to == ORDER_CANCELLED) {
+    reply_cancel(req, res, o.id, "cancelled by an administrator");
+    return;
+  }
+  struct status_tx t = {req,  o.id, to,   "set by an administrator",
+                        NULL, 0,    false};
+  if (to == ORDER_SHIPPED && !prepare_shipping(req, res, &o, &t)) return;
+  rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
+  if (rc < 0) {
+    order_reply_db_error(res, req, rc);
+    return;
+  }
+  if (t.conflict) {
+    http_reply_error(res, req, API_CONFLICT,
+                     "the order changed meanwhile; illegal status transition",
+                     NULL);
+    return;
+  }
+  rc = load_order(req, o.id, &o);
+  if (rc != DB_ONE_RESULT) {
+    order_reply_db_error(res, req, rc < 0 ? rc : DB_HARD_ERROR);
+    return;
+  }
+  reply_order(res, 200, &o);
+}
+
+/* --- POST /api/v1/orders/{id}/refund (admin) --- */
+
+struct refund_tx {
+  struct http_request *req;
+  const char *order_id;
+  const char *key; /* NULL without Idempotency-Key */
+  const char *hash;
+  bool has_amount;
+  int64_t requested;
+  /* out */
+  unsigned status;
+  enum api_error error;
+  const char *message;
+  char *body; /* malloc'd JSON of the answer */
+};
+
+static int refund_tx_fn(struct db_conn *c, void *arg) {
+  struct refund_tx *t = arg;
+  struct arena *a = t->req->arena;
+  free(t->body);
+  t->body = NULL;
+  t->error = API_OK;
+  struct order_record o;
+  /* The row lock serializes refunds of one order (and their retries). */
+  int rc = store_order_get(c, a, t->order_id, true, &o);
+  if (rc <= 0) {
+    t->error = API_NOT_FOUND;
+    t->message = "no such order";
+    return rc;
+  }
+  if (t->key != NULL) {
+    const char *hash = NULL, *body = NULL;
+    rc = store_refund_get(c, a, t->order_id, t->key, &hash, &body);
+    if (rc < 0) return rc;
+    if (rc == 1) {
+      if (hash == NULL || strcmp(hash, t->hash) != 0) {
+        t->error = API_CONFLICT;
+        t->message = "this Idempotency-Key was used with another request";
+        return 0;
+      }
+      t->status = 200;
+      t->body = strdup(body);
+      return 0;
+    }
+  }
+  int64_t amount = 0;
+  switch (order_refund_check(o.captured, o.refunded, t->has_amount,
+                             t->requested, &amount)) {
+  case REFUND_OK:
+    break;
+  case REFUND_NOTHING_CAPTURED:
+    t->error = API_CONFLICT;
+    t->message = "nothing was captured; cancel the order instead";
+    return 0;
+  case REFUND_BEYOND_CAPTURED:
+    t->error = API_CONFLICT;
+    t->message = "the refund exceeds what was captured and not yet refunded";
+    return 0;
+  case REFUND_INVALID_AMOUNT:
+    t->error = API_UNPROCESSABLE;
+    t->message = "amount must be positive";
+    return 0;
+  }
+  if (o.status != ORDER_SHIPPED && o.status != ORDER_DELIVERED) {
+    t->error = API_CONFLICT;
+    t->message = "only a shipped or delivered order can be refunded";
+    return 0;
+  }
+  struct up_ctx u = {t->req->svc, t->req, a};
+  struct up_payment p;
+  unsigned status = 0;
+  enum upstream_outcome uo =
+      o.payment_id
+          ? up_payment_refund(&u, o.payment_id, amount, o.currency, &p, &status)
+          : UP_REFUSED;
+  if (uo != UP_OK) {
+    t->error = uo == UP_REFUSED ? API_CONFLICT : API_SERVICE_UNAVAILABLE;
+    t->message = "the payment service refused or missed the refund";
+    return 0;
+  }
+  rc = store_order_add_refund(c, t->order_id, amount);
+  if (rc < 0) return rc;
+  if (rc == 0) return DB_HARD_ERROR; /* checked above under the lock */
+  enum order_status from = o.status;
+  bool full = o.refunded + amount >= o.captured;
+  if (full) {
+    rc = store_order_transition(c, t->order_id, from, ORDER_REFUNDED,
+                                "refunded in full");
+    if (rc < 0) return rc;
+  }
+  rc = store_order_get(c, a, t->order_id, false, &o);
+  if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
+  char amt[MONEY_BUF], total[MONEY_BUF];
+  char refund_id[UUID_STR_LEN];
+  uuid_v7(refund_id);
+  json_t *ev =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "order_id", o.id,
+                "user_id", o.user_id, "refund_id", refund_id, "amount",
+                money_format(amount, o.currency, amt), "currency", o.currency,
+                "refunded_total", money_format(o.refunded, o.currency, total),
+                "full", full);
+  rc = bus_emit(c, "order.refunded", o.id, ev);
+  json_decref(ev);
+  if (rc < 0) return rc;
+  if (full) {
+    rc = order_emit_transition(c, &o, from);
+    if (rc < 0) return rc;
+  }
+  json_t *answer = order_render(&o);
+  json_object_set_new(answer, "refund",
+                      json_pack("{s:s, s:s, s:s}", "id", refund_id, "amount",
+                                amt, "currency", o.currency));
+  t->body = json_dumps(answer, JSON_COMPACT);
+  json_decref(answer);
+  if (t->body == NULL) return DB_HARD_ERROR;
+  rc = store_refund_insert(c, refund_id, t->order_id, t->key, t->hash, amount,
+                           t->body);
+  if (rc < 0) return rc;
+  t->status = 200;
+  return 1;
+}
+
+void order_handle_refund(struct http_request *req, struct http_response *res) {
+  const char *amount_s = NULL;
+  bool has_amount = false;
+  const struct json_field fields[] = {
+      {"amount", JF_MONEY, false, 0, 0, &amount_s, &has_amount,
+       .nullable = true},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  char hash[65] = "";
+  if (req->body_len > 0) {
+    int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
+                             req->arena, &doc, &err);
+    if (rc != KIT_OK) {
+      json_doc_free(doc);
+      reply_json_error(res, req, &err);
+      return;
+    }
+    char *canonical =
+        json_dumps(json_doc_root(doc), JSON_COMPACT | JSON_SORT_KEYS);
+    if (canonical) order_request_hash(canonical, strlen(canonical), hash);
+    free(canonical);
+  } else {
+    order_request_hash("{}", 2, hash);
+  }
+  json_doc_free(doc);
+  has_amount = has_amount && amount_s != NULL;
+  struct order_record o;
+  if (!load_visible(req, res, &o)) return;
+  int64_t requested = 0;
+  if (has_amount && money_parse(amount_s, o.currency, &requested) != KIT_OK) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "amount is not a valid amount in the order's currency",
+                     "amount");
+    return;
+  }
+  const char *key = http_header(req, "Idempotency-Key");
+  if (key != NULL && (strlen(key) == 0 || strlen(key) > 255)) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "Idempotency-Key must be 1 to 255 characters",
+                     "Idempotency-Key");
+    return;
+  }
+  struct refund_tx t = {req,       o.id, key,    hash, has_amount,
+                        requested, 0,    API_OK, NULL, NULL};
+  int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, refund_tx_fn, &t);
+  if (rc < 0) {
+    order_reply_db_error(res, req, rc);
+  } else if (t.error != API_OK) {
+    http_reply_error(res, req, t.error, t.message, NULL);
+  } else if (t.body != NULL) {
+    http_reply(res, t.status, "application/json", t.body, strlen(t.body));
+  } else {
+    http_reply_error(res, req, API_INTERNAL_ERROR, "refund failed", NULL);
+  }
+  free(t.body);
+}

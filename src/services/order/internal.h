@@ -1,0 +1,80 @@
+/* internal.h - what the files of the order service share (not for other
+ * services): its state, rendering, events, the saga and compensation. */
+#ifndef SHOPSPHERE_ORDER_INTERNAL_H
+#define SHOPSPHERE_ORDER_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "kit/http.h"
+#include "kit/metrics.h"
+#include "kit/service.h"
+#include "kit/worker.h"
+#include "services/order/store.h"
+#include "services/order/upstream.h"
+
+/* svc->state of the order service. */
+struct order_state {
+  char instance_id[40];  /* this process: owner of the sagas it runs */
+  bool fault_injection;  /* test profiles only: X-Fault-Inject honoured */
+  struct worker sweeper; /* recovery of sagas, compensation of cancels */
+  struct metric_family *step_seconds; /* order_checkout_step_seconds{step} */
+  struct metric_family *checkouts;    /* order_checkouts_total{status} */
+  struct metric_family *recoveries;   /* order_saga_recoveries_total{step} */
+  struct service *svc;
+};
+
+#define ORDER_DB_WAIT_MS 2000
+
+/* --- render.c --- */
+/* The order as the API shows it (new reference). */
+void *order_render(const struct order_record *o);
+/* Event payloads (new references). */
+void *order_event_payload(const struct order_record *o);
+
+/* Emits order.status_changed (and, for confirmed/cancelled, order.confirmed
+ * / order.cancelled) for o having moved from `from` to o->status. */
+int order_emit_transition(struct db_conn *conn, const struct order_record *o,
+                          enum order_status from);
+
+/* Answers a db_status failure (503 for unavailable, else 500). */
+void order_reply_db_error(struct http_response *res,
+                          const struct http_request *req, int rc);
+
+/* --- checkout.c --- */
+void order_handle_checkout(struct http_request *req, struct http_response *res);
+/* Finishes or compensates one interrupted saga (the sweeper). req is a
+ * synthetic request of the sweeper (ids, arena, svc). */
+void order_recover_checkout(struct http_request *req,
+                            const struct checkout_record *row);
+
+/* --- handlers.c --- */
+void order_handle_list(struct http_request *req, struct http_response *res);
+void order_handle_get(struct http_request *req, struct http_response *res);
+void order_handle_internal_get(struct http_request *req,
+                               struct http_response *res);
+void order_handle_cancel(struct http_request *req, struct http_response *res);
+void order_handle_status(struct http_request *req, struct http_response *res);
+void order_handle_refund(struct http_request *req, struct http_response *res);
+
+/* Cancels an order in one transaction (compare-and-set from its status,
+ * events included) and then compensates it. *out receives the order after
+ * the change. Returns an API error (API_CONFLICT when not cancellable). */
+enum api_error order_cancel(struct http_request *req, const char *order_id,
+                            const char *reason, struct order_record *out);
+
+/* Releases the stock and voids (or refunds) the payment of a cancelled
+ * order; clears compensation_due when everything is settled. KIT_OK when
+ * done, KIT_UNAVAILABLE to try again later. */
+int order_compensate(struct http_request *req, const char *order_id);
+
+/* --- events.c --- */
+int order_on_shipment_created(struct service *svc, struct db_conn *conn,
+                              const struct bus_event *ev);
+int order_on_shipment_status(struct service *svc, struct db_conn *conn,
+                             const struct bus_event *ev);
+
+/* --- sweeper.c --- */
+int order_sweeper_start(struct service *svc);
+void order_sweeper_stop(struct service *svc);
+
+#endif

@@ -1,0 +1,122 @@
+/* render.c - orders as JSON for the API and for events (docs/events.md). */
+#include <jansson.h>
+#include <string.h>
+
+#include "kit/bus.h"
+#include "kit/money.h"
+#include "services/order/internal.h"
+
+static json_t *money(int64_t minor, const char *currency) {
+  char buf[MONEY_BUF];
+  return json_string(money_format(minor, currency, buf));
+}
+
+static json_t *opt_string(const char *s) {
+  return s ? json_string(s) : json_null();
+}
+
+static json_t *address(const char *text) {
+  json_error_t jerr;
+  json_t *a = text ? json_loads(text, 0, &jerr) : NULL;
+  return a ? a : json_null();
+}
+
+static json_t *items(const struct order_record *o) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < o->line_count; i++) {
+    const struct order_line_record *l = &o->lines[i];
+    json_t *it = json_object();
+    json_object_set_new(it, "product_id", json_string(l->product_id));
+    json_object_set_new(it, "sku", opt_string(l->sku));
+    json_object_set_new(it, "name", opt_string(l->name));
+    json_object_set_new(it, "unit_price", money(l->unit_price, o->currency));
+    json_object_set_new(it, "quantity", json_integer(l->quantity));
+    json_object_set_new(it, "subtotal", money(l->subtotal, o->currency));
+    json_object_set_new(it, "tax", money(l->tax, o->currency));
+    json_object_set_new(it, "line_total", money(l->total, o->currency));
+    json_array_append_new(arr, it);
+  }
+  return arr;
+}
+
+void *order_render(const struct order_record *o) {
+  json_t *r = json_object();
+  json_object_set_new(r, "id", json_string(o->id));
+  json_object_set_new(r, "user_id", json_string(o->user_id));
+  json_object_set_new(r, "cart_id", json_string(o->cart_id));
+  json_object_set_new(r, "status", json_string(order_status_name(o->status)));
+  json_object_set_new(r, "currency", json_string(o->currency));
+  json_object_set_new(r, "items", items(o));
+  json_object_set_new(r, "subtotal", money(o->subtotal, o->currency));
+  json_object_set_new(r, "tax", money(o->tax, o->currency));
+  json_object_set_new(r, "tax_rate_bp", json_integer(o->tax_rate_bp));
+  json_object_set_new(r, "shipping_cost", money(o->shipping, o->currency));
+  json_object_set_new(r, "total", money(o->total, o->currency));
+  json_object_set_new(r, "shipping_method", opt_string(o->shipping_method));
+  json_object_set_new(r, "shipping_address", address(o->shipping_address));
+  json_object_set_new(r, "billing_address", address(o->billing_address));
+  json_object_set_new(r, "payment_id", opt_string(o->payment_id));
+  json_object_set_new(r, "captured_amount", money(o->captured, o->currency));
+  json_object_set_new(r, "refunded_amount", money(o->refunded, o->currency));
+  json_object_set_new(r, "shipment_id", opt_string(o->shipment_id));
+  json_object_set_new(r, "cancel_reason", opt_string(o->cancel_reason));
+  json_t *history = json_array();
+  for (size_t i = 0; i < o->transition_count; i++) {
+    const struct order_transition_record *t = &o->transitions[i];
+    json_array_append_new(
+        history, json_pack("{s:o, s:s, s:o, s:s}", "from", opt_string(t->from),
+                           "status", t->to, "reason", opt_string(t->reason),
+                           "at", t->occurred_at ? t->occurred_at : ""));
+  }
+  json_object_set_new(r, "status_history", history);
+  json_object_set_new(r, "created_at", opt_string(o->created_at));
+  json_object_set_new(r, "updated_at", opt_string(o->updated_at));
+  return r;
+}
+
+void *order_event_payload(const struct order_record *o) {
+  json_t *d = json_object();
+  json_object_set_new(d, "order_id", json_string(o->id));
+  json_object_set_new(d, "user_id", json_string(o->user_id));
+  json_object_set_new(d, "status", json_string(order_status_name(o->status)));
+  json_object_set_new(d, "currency", json_string(o->currency));
+  json_object_set_new(d, "subtotal", money(o->subtotal, o->currency));
+  json_object_set_new(d, "tax", money(o->tax, o->currency));
+  json_object_set_new(d, "shipping_cost", money(o->shipping, o->currency));
+  json_object_set_new(d, "total", money(o->total, o->currency));
+  json_object_set_new(d, "items", items(o));
+  return d;
+}
+
+int order_emit_transition(struct db_conn *conn, const struct order_record *o,
+                          enum order_status from) {
+  json_t *changed = json_pack(
+      "{s:s, s:s, s:s, s:s}", "order_id", o->id, "user_id", o->user_id, "from",
+      order_status_name(from), "to", order_status_name(o->status));
+  int rc = bus_emit(conn, "order.status_changed", o->id, changed);
+  json_decref(changed);
+  if (rc < 0) return rc;
+  const char *specific = o->status == ORDER_CONFIRMED   ? "order.confirmed"
+                         : o->status == ORDER_CANCELLED ? "order.cancelled"
+                                                        : NULL;
+  if (specific == NULL) return rc;
+  json_t *data = order_event_payload(o);
+  json_object_set_new(data, "previous_status",
+                      json_string(order_status_name(from)));
+  if (o->status == ORDER_CANCELLED)
+    json_object_set_new(data, "reason", opt_string(o->cancel_reason));
+  if (o->status == ORDER_CONFIRMED)
+    json_object_set_new(data, "payment_id", opt_string(o->payment_id));
+  rc = bus_emit(conn, specific, o->id, data);
+  json_decref(data);
+  return rc;
+}
+
+void order_reply_db_error(struct http_response *res,
+                          const struct http_request *req, int rc) {
+  if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR)
+    http_reply_error(res, req, API_DATABASE_ERROR,
+                     "the order database is unavailable", NULL);
+  else
+    http_reply_error(res, req, API_INTERNAL_ERROR, "order store failure", NULL);
+}

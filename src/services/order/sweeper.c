@@ -1,0 +1,88 @@
+/* sweeper.c - the order service's background recovery (kit/worker.h).
+ *
+ * Every second: beat this process's heartbeat (order_workers), finish or
+ * compensate sagas whose owner stopped beating (a crashed or killed process,
+ * or a request that handed its saga over), and settle cancelled orders whose
+ * stock release or payment void is still owed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kit/log.h"
+#include "services/order/internal.h"
+
+#define SWEEP_INTERVAL_MS 1000
+#define SWEEP_BATCH 10
+
+/* A request-shaped context for the saga code: ids for logs and traces, an
+ * arena, the service. */
+static void fake_request(struct http_request *req, struct service *svc,
+                         struct arena *arena) {
+  memset(req, 0, sizeof *req);
+  req->method = "POST";
+  req->path = "/internal/sweeper";
+  req->query = "";
+  req->body = "";
+  req->client_ip = "";
+  req->svc = svc;
+  req->arena = arena;
+  http_assign_ids(req);
+}
+
+static void sweep(void *arg) {
+  struct order_state *st = arg;
+  struct service *svc = st->svc;
+  struct arena arena;
+  arena_init(&arena, 16384);
+
+  struct db_conn *c = db_acquire(svc->db, ORDER_DB_WAIT_MS);
+  if (c == NULL) goto cleanup; /* the database is away: next time */
+  (void)store_worker_beat(c, st->instance_id);
+  struct checkout_record *stale = NULL;
+  int n = store_checkout_stale(c, &arena, &stale, SWEEP_BATCH);
+  char(*due)[40] = NULL;
+  int m = store_order_compensation_due(c, &arena, &due, SWEEP_BATCH);
+  db_release(svc->db, c);
+
+  for (int i = 0; i < n && !worker_stopping(&st->sweeper); i++) {
+    struct arena scratch;
+    arena_init(&scratch, 16384);
+    struct http_request req;
+    fake_request(&req, svc, &scratch);
+    order_recover_checkout(&req, &stale[i]);
+    arena_free(&scratch);
+  }
+  for (int i = 0; i < m && !worker_stopping(&st->sweeper); i++) {
+    struct arena scratch;
+    arena_init(&scratch, 16384);
+    struct http_request req;
+    fake_request(&req, svc, &scratch);
+    (void)order_compensate(&req, due[i]);
+    arena_free(&scratch);
+  }
+cleanup:
+  arena_free(&arena);
+}
+
+int order_sweeper_start(struct service *svc) {
+  struct order_state *st = svc->state;
+  /* Beat once before serving, so our own sagas never look orphaned. */
+  struct db_conn *c = db_acquire(svc->db, ORDER_DB_WAIT_MS);
+  if (c != NULL) {
+    (void)store_worker_beat(c, st->instance_id);
+    db_release(svc->db, c);
+  }
+  return worker_start(&st->sweeper, svc->name, "order-sweeper",
+                      SWEEP_INTERVAL_MS, sweep, st);
+}
+
+void order_sweeper_stop(struct service *svc) {
+  struct order_state *st = svc->state;
+  worker_stop(&st->sweeper);
+  /* A clean stop hands our open sagas over at once. */
+  struct db_conn *c = db_acquire(svc->db, ORDER_DB_WAIT_MS);
+  if (c != NULL) {
+    (void)store_worker_gone(c, st->instance_id);
+    db_release(svc->db, c);
+  }
+}
