@@ -31,6 +31,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kit/handler.h"
 #include "kit/json.h"
 #include "kit/log.h"
 #include "kit/money.h"
@@ -336,13 +337,6 @@ static json_t *parcel_json(const struct courier *c, const struct parcel *p) {
                    p->step_ms, "events", events);
 }
 
-static void reply_json_error(struct http_request *req,
-                             struct http_response *res,
-                             const struct json_error *err) {
-  http_reply_error(res, req, err->code, err->message,
-                   err->field[0] ? err->field : NULL);
-}
-
 /* --- POST /v1/quotes ------------------------------------------------- */
 
 /* The carrier's own tariff (ours come from the shipping service's tables;
@@ -362,13 +356,13 @@ static void handle_quote(struct http_request *req, struct http_response *res) {
   struct json_error err;
   if (json_parse_body(req->body, req->body_len, fields, 3, false, req->arena,
                       &doc, &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   const char *country = NULL;
   const struct json_field tf[] = {{"country", JF_STRING, true, 2, 2, &country}};
   if (json_read_fields(to, tf, 1, false, req->arena, &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   bool domestic = strcasecmp(country, "US") == 0;
@@ -415,7 +409,7 @@ static void handle_book(struct http_request *req, struct http_response *res) {
   struct json_error err;
   if (json_parse_body(req->body, req->body_len, fields, 6, false, req->arena,
                       &doc, &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   const char *line1 = NULL, *city = NULL, *country = NULL;
@@ -504,7 +498,7 @@ static void handle_speed(struct http_request *req, struct http_response *res) {
   struct json_error err;
   if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
                       &doc, &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     json_doc_free(doc);
     return;
   }

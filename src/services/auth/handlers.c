@@ -28,29 +28,6 @@ void auth_reply_json_take(struct http_response *res, unsigned status,
   json_decref(doc);
 }
 
-void auth_reply_db_error(struct http_response *res,
-                         const struct http_request *req, int rc) {
-  if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR)
-    http_reply_error(res, req, API_DATABASE_ERROR,
-                     "the database is unavailable; retry shortly", NULL);
-  else
-    http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
-}
-
-/* Parses the body against fields, answering 400/422 itself. */
-bool auth_parse_body(struct http_request *req, struct http_response *res,
-                     const struct json_field *fields, size_t count,
-                     struct json_doc **doc) {
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, count, true, req->arena,
-                      doc, &err) != KIT_OK) {
-    http_reply_error(res, req, err.code, err.message,
-                     err.field[0] ? err.field : NULL);
-    return false;
-  }
-  return true;
-}
-
 static void lowercase(char *s) {
   for (; *s; s++)
     if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
@@ -211,7 +188,7 @@ void auth_handle_login(struct http_request *req, struct http_response *res) {
        .out = &password},
   };
   struct json_doc *doc = NULL;
-  if (!auth_parse_body(req, res, fields, 2, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 2, true, &doc)) goto cleanup;
   char *email = arena_strdup(req->arena, email_in);
   if (email == NULL) {
     http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
@@ -252,13 +229,13 @@ void auth_handle_login(struct http_request *req, struct http_response *res) {
 
   struct db_conn *conn = db_acquire(svc->db, 2000);
   if (conn == NULL) {
-    auth_reply_db_error(res, req, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     goto cleanup;
   }
   int rc = store_credential_by_email(conn, email, &cred);
   db_release(svc->db, conn);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   /* An unknown e-mail costs one hash too, and gets the same answer. */
@@ -284,7 +261,7 @@ void auth_handle_login(struct http_request *req, struct http_response *res) {
 
   conn = db_acquire(svc->db, 2000);
   if (conn == NULL) {
-    auth_reply_db_error(res, req, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     goto cleanup;
   }
   if (password_needs_rehash(cred.password_hash, &st->hash)) {
@@ -303,7 +280,7 @@ void auth_handle_login(struct http_request *req, struct http_response *res) {
                             svc->cfg->refresh_token_ttl_s);
   db_release(svc->db, conn);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   reply_tokens(req, res, cred.user_id, cred.role, family, refresh);
@@ -376,13 +353,13 @@ void auth_handle_refresh(struct http_request *req, struct http_response *res) {
        .out = &token},
   };
   struct json_doc *doc = NULL;
-  if (!auth_parse_body(req, res, fields, 1, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 1, true, &doc)) goto cleanup;
   char hash[TOKEN_HASH_LEN];
   opaque_token_hash(token, hash);
   struct refresh_tx t = {.hash = hash, .ttl_s = svc->cfg->refresh_token_ttl_s};
   int rc = db_transaction(svc->db, DB_READ_COMMITTED, refresh_body, &t);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (t.outcome == REFRESH_REUSED || t.outcome == REFRESH_INACTIVE) {
@@ -454,7 +431,7 @@ void auth_handle_logout(struct http_request *req, struct http_response *res) {
        .max = 256,
        .out = &refresh},
   };
-  if (req->body_len > 0 && !auth_parse_body(req, res, fields, 1, &doc))
+  if (req->body_len > 0 && !http_read_body(req, res, fields, 1, true, &doc))
     goto cleanup;
   if (!who->authenticated && refresh == NULL) {
     http_reply_error(res, req, API_AUTHENTICATION_ERROR,
@@ -468,7 +445,7 @@ void auth_handle_logout(struct http_request *req, struct http_response *res) {
                         .refresh_hash = refresh ? hash : NULL};
   int rc = db_transaction(svc->db, DB_READ_COMMITTED, logout_body, &t);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (!who->authenticated && !t.refresh_known) {

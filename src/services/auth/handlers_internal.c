@@ -81,7 +81,7 @@ void auth_handle_credential_put(struct http_request *req,
   struct json_doc *doc = NULL;
   struct credential cred;
   memset(&cred, 0, sizeof cred);
-  if (!auth_parse_body(req, res, fields, 4, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 4, true, &doc)) goto cleanup;
   char why[128];
   if (!password_policy_ok(password, email, why, sizeof why)) {
     http_reply_error(res, req, API_UNPROCESSABLE, why, "password");
@@ -98,7 +98,7 @@ void auth_handle_credential_put(struct http_request *req,
   struct put_tx t = {.cred = &cred};
   int rc = db_transaction(svc->db, DB_READ_COMMITTED, credential_put_body, &t);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (t.outcome == PUT_CREATED) {
@@ -164,11 +164,11 @@ void auth_handle_credential_patch(struct http_request *req,
        .enum_values = statuses},
   };
   struct json_doc *doc = NULL;
-  if (!auth_parse_body(req, res, fields, 3, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 3, true, &doc)) goto cleanup;
   int rc =
       db_transaction(svc->db, DB_READ_COMMITTED, credential_patch_body, &t);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (!t.found) {
@@ -205,7 +205,7 @@ void auth_handle_credential_delete(struct http_request *req,
   int rc = db_transaction(svc->db, DB_READ_COMMITTED, credential_delete_body,
                           user_id);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   if (auth_revoke_user_tokens(svc, user_id) != KIT_OK)

@@ -55,18 +55,18 @@ void auth_handle_reset_request(struct http_request *req,
        .out = &email_in},
   };
   struct json_doc *doc = NULL;
-  if (!auth_parse_body(req, res, fields, 1, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 1, true, &doc)) goto cleanup;
   struct credential cred;
   memset(&cred, 0, sizeof cred);
   struct db_conn *conn = db_acquire(svc->db, 2000);
   if (conn == NULL) {
-    auth_reply_db_error(res, req, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     goto cleanup;
   }
   int rc = store_credential_by_email(conn, email_in, &cred);
   db_release(svc->db, conn);
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (rc == 1 && strcmp(cred.status, "active") == 0) {
@@ -147,7 +147,7 @@ void auth_handle_reset_confirm(struct http_request *req,
        .out = &password},
   };
   struct json_doc *doc = NULL;
-  if (!auth_parse_body(req, res, fields, 2, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 2, true, &doc)) goto cleanup;
   char why[128];
   if (!password_policy_ok(password, NULL, why, sizeof why)) {
     http_reply_error(res, req, API_UNPROCESSABLE, why, "new_password");
@@ -163,7 +163,7 @@ void auth_handle_reset_confirm(struct http_request *req,
     goto cleanup;
   }
   if (rc < 0) {
-    auth_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (t.outcome == CONFIRM_BAD_TOKEN) {

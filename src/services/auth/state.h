@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "kit/handler.h"
 #include "kit/json.h"
 #include "kit/service.h"
 #include "kit/worker.h"
@@ -30,12 +31,6 @@ int auth_rotate_keys(struct service *svc);
 /* Helpers shared by the handler files (handlers.c). */
 void auth_reply_json_take(struct http_response *res, unsigned status,
                           json_t *doc);
-void auth_reply_db_error(struct http_response *res,
-                         const struct http_request *req, int rc);
-/* Parses the body against fields, answering 400/422 itself. */
-bool auth_parse_body(struct http_request *req, struct http_response *res,
-                     const struct json_field *fields, size_t count,
-                     struct json_doc **doc);
 /* The Redis key counting failed logins of a (lowercased) e-mail. */
 const char *auth_login_failure_key(struct arena *arena, const char *email);
 /* SET key value EX ttl_s (at least 1). */

@@ -26,13 +26,6 @@ static void reply_payment(struct http_response *res, unsigned status,
   json_decref(o);
 }
 
-static void reply_json_error(struct http_request *req,
-                             struct http_response *res,
-                             const struct json_error *err) {
-  http_reply_error(res, req, err->code, err->message,
-                   err->field[0] ? err->field : NULL);
-}
-
 static void reply_declined(struct http_request *req, struct http_response *res,
                            const struct payment *p) {
   http_reply_error(res, req, API_PAYMENT_DECLINED, "the card was declined",
@@ -76,7 +69,7 @@ static bool parse_amount_body(struct http_request *req,
   bool ok = false;
   if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
                       &doc, &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   if (text != NULL) {
@@ -105,13 +98,13 @@ static bool load_payment(struct http_request *req, struct http_response *res,
   }
   struct db_conn *conn = db_acquire(req->svc->db, 2000);
   if (conn == NULL) {
-    payment_reply_db_error(req, res, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     return false;
   }
   int rc = store_payment_get(conn, norm, false, p);
   db_release(req->svc->db, conn);
   if (rc < 0) {
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     return false;
   }
   if (rc == 0) {
@@ -164,7 +157,7 @@ void payment_authorize_handler(struct http_request *req,
   if (json_parse_body(req->body, req->body_len, fields,
                       sizeof fields / sizeof fields[0], true, req->arena, &doc,
                       &err) != KIT_OK) {
-    reply_json_error(req, res, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   if (!money_currency_valid(currency)) {
@@ -198,7 +191,7 @@ void payment_authorize_handler(struct http_request *req,
   struct insert_arg ins = {.p = &p};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, insert_tx, &ins);
   if (rc < 0) {
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (ins.existed) {
@@ -229,7 +222,7 @@ void payment_authorize_handler(struct http_request *req,
     /* The provider may have authorized: the row stays unknown and the
      * reconciler settles it. */
     if (rc == 0) rc = DB_HARD_ERROR;
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     goto cleanup;
   }
   if (pr == PROVIDER_RESULT_TIMEOUT || pr == PROVIDER_RESULT_UNAVAILABLE) {
@@ -309,7 +302,7 @@ void payment_capture_handler(struct http_request *req,
   struct payment after;
   int rc = payment_apply(req->svc->db, p.id, &pi, &after);
   if (rc <= 0) {
-    payment_reply_db_error(req, res, rc == 0 ? DB_HARD_ERROR : rc);
+    http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
     return;
   }
   reply_payment(res, 200, &after);
@@ -350,7 +343,7 @@ void payment_void_handler(struct http_request *req, struct http_response *res) {
     int rc =
         db_transaction(req->svc->db, DB_READ_COMMITTED, void_request_tx, &a);
     if (rc <= 0) {
-      payment_reply_db_error(req, res, rc == 0 ? DB_HARD_ERROR : rc);
+      http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
       return;
     }
     /* Accepted: the reconciler cancels the authorization once it knows. */
@@ -388,7 +381,7 @@ void payment_void_handler(struct http_request *req, struct http_response *res) {
   struct payment after;
   int rc = payment_apply(req->svc->db, p.id, &pi, &after);
   if (rc <= 0) {
-    payment_reply_db_error(req, res, rc == 0 ? DB_HARD_ERROR : rc);
+    http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
     return;
   }
   reply_payment(res, 200, &after);
@@ -469,7 +462,7 @@ void payment_refund_handler(struct http_request *req,
   struct reserve_arg ra = {p.id, refund_id, effective, {{0}}};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, reserve_tx, &ra);
   if (rc < 0) {
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   if (rc == 0) {
@@ -496,7 +489,7 @@ void payment_refund_handler(struct http_request *req,
   rc = settle_refund(req->svc->db, refund_id, ok, provider_refund, effective,
                      &after);
   if (rc < 0) {
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   if (!ok) {
@@ -533,14 +526,14 @@ static void list_for_order(struct http_request *req, struct http_response *res,
   }
   struct db_conn *conn = db_acquire(req->svc->db, 2000);
   if (conn == NULL) {
-    payment_reply_db_error(req, res, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     return;
   }
   struct payment p;
   int rc = store_payment_by_order(conn, norm, false, &p);
   db_release(req->svc->db, conn);
   if (rc < 0) {
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   json_t *items = json_array();

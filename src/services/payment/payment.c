@@ -143,15 +143,6 @@ int payment_apply(struct db_pool *db, const char *payment_id,
   return db_transaction(db, DB_READ_COMMITTED, apply_tx, &a);
 }
 
-void payment_reply_db_error(struct http_request *req, struct http_response *res,
-                            int rc) {
-  if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR)
-    http_reply_error(res, req, API_DATABASE_ERROR,
-                     "the payment database is unavailable", NULL);
-  else
-    http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
-}
-
 void payment_count(struct payment_service *ps, const char *path,
                    const char *outcome) {
   const char *labels[] = {path, outcome};

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "kit/handler.h"
 #include "kit/http.h"
 #include "kit/metrics.h"
 #include "kit/service.h"
@@ -56,10 +57,6 @@ int payment_emit(struct db_conn *conn, enum payment_event e,
 /* The API shape of a payment (json_t *, new reference). */
 void *payment_to_json(const struct payment *p);
 
-/* Answers a db_status failure: 503 DATABASE_ERROR when the database is
- * unreachable or busy, 500 otherwise. */
-void payment_reply_db_error(struct http_request *req, struct http_response *res,
-                            int rc);
 
 /* Handlers (handlers.c, webhooks.c). */
 void payment_authorize_handler(struct http_request *req,

@@ -98,7 +98,7 @@ void payment_webhook_handler(struct http_request *req,
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, webhook_tx, &a);
   if (rc < 0) {
     /* Not acknowledged: the provider retries later. */
-    payment_reply_db_error(req, res, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   payment_count(ps, "webhook",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kit/client.h"
+#include "kit/handler.h"
 #include "kit/db.h"
 #include "kit/log.h"
 #include "kit/money.h"
@@ -19,8 +20,7 @@ void shipping_reply_json_error(struct http_request *req,
                                const struct json_error *err,
                                const char *prefix) {
   if (prefix == NULL || prefix[0] == '\0' || err->field[0] == '\0') {
-    http_reply_error(res, req, err->code, err->message,
-                     err->field[0] ? err->field : NULL);
+    http_reply_json_error(res, req, err);
     return;
   }
   char *field = arena_printf(req->arena, "%s%s", prefix, err->field);

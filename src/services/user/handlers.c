@@ -20,30 +20,6 @@
 static const char *const roles[] = {"customer", "admin", "moderator", NULL};
 static const char *const statuses[] = {"active", "suspended", NULL};
 
-/* --- shared helpers ------------------------------------------------------- */
-
-void user_reply_db_error(struct http_response *res,
-                         const struct http_request *req, int rc) {
-  if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR)
-    http_reply_error(res, req, API_DATABASE_ERROR,
-                     "the database is unavailable; retry shortly", NULL);
-  else
-    http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
-}
-
-bool user_parse_body(struct http_request *req, struct http_response *res,
-                     const struct json_field *fields, size_t count,
-                     struct json_doc **doc) {
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, count, true, req->arena,
-                      doc, &err) != KIT_OK) {
-    http_reply_error(res, req, err.code, err.message,
-                     err.field[0] ? err.field : NULL);
-    return false;
-  }
-  return true;
-}
-
 static json_t *nullable(const char *s) {
   return s[0] ? json_string(s) : json_null();
 }
@@ -113,7 +89,7 @@ static void reply_create_failure(struct http_request *req,
     break;
   case CREATE_FAILED:
     if (r->db_rc == DB_UNAVAILABLE || r->db_rc == DB_SOFT_ERROR) {
-      user_reply_db_error(res, req, r->db_rc);
+      http_reply_db_error(res, req, r->db_rc);
       return;
     }
     if (r->relay_status >= 500) {
@@ -173,7 +149,7 @@ static void create_from_body(struct http_request *req,
   struct json_doc *doc = NULL;
   struct create_result result;
   memset(&result, 0, sizeof result);
-  if (!user_parse_body(req, res, fields, count, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, count, true, &doc)) goto cleanup;
   if (strlen(email) > EMAIL_MAX) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      "email must be a valid email address", "email");
@@ -214,12 +190,12 @@ static int load_user(struct http_request *req, struct http_response *res,
                      const char *id, struct user *out) {
   struct db_conn *conn = db_acquire(req->svc->db, 2000);
   if (conn == NULL) {
-    user_reply_db_error(res, req, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     return DB_UNAVAILABLE;
   }
   int rc = store_user_get(conn, id, out);
   db_release(req->svc->db, conn);
-  if (rc < 0) user_reply_db_error(res, req, rc);
+  if (rc < 0) http_reply_db_error(res, req, rc);
   if (rc == 0) http_reply_error(res, req, API_NOT_FOUND, "no such user", NULL);
   return rc;
 }
@@ -278,7 +254,7 @@ void user_handle_me_patch(struct http_request *req, struct http_response *res) {
        .nullable = true},
   };
   struct json_doc *doc = NULL;
-  if (!user_parse_body(req, res, fields, 4, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 4, true, &doc)) goto cleanup;
   if (!profile_fields_ok(req, res, username, first_name, last_name, phone))
     goto cleanup;
   struct user current;
@@ -297,7 +273,7 @@ void user_handle_me_patch(struct http_request *req, struct http_response *res) {
   struct profile_tx t = {.want = &current};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, profile_body, &t);
   if (rc < 0) {
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   } else if (t.username_taken) {
     http_reply_error(res, req, API_CONFLICT, "this username is taken",
                      "username");
@@ -368,7 +344,7 @@ void user_handle_admin_list(struct http_request *req,
   int rc = conn ? store_user_list(conn, &f, rows) : DB_UNAVAILABLE;
   if (conn != NULL) db_release(req->svc->db, conn);
   if (rc < 0) {
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     free(rows);
     return;
   }
@@ -446,7 +422,7 @@ void user_handle_admin_patch(struct http_request *req,
        .enum_values = statuses},
   };
   struct json_doc *doc = NULL;
-  if (!user_parse_body(req, res, fields, 2, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, 2, true, &doc)) goto cleanup;
   if (t.role == NULL && t.status == NULL) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      "give role or status to change", NULL);
@@ -467,7 +443,7 @@ void user_handle_admin_patch(struct http_request *req,
     http_reply_error(res, req, API_SERVICE_UNAVAILABLE,
                      "the auth service is unavailable; retry shortly", NULL);
   } else if (rc < 0) {
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   } else {
     log_info("admin %s set role=%s status=%s on user %s",
              auth_principal(req)->user_id, t.after.role, t.after.status, id);

@@ -64,7 +64,7 @@ static bool parse_address(struct http_request *req, struct http_response *res,
                                     .present = &in->present[i],
                                     .nullable = !mandatory};
   }
-  return user_parse_body(req, res, fields, 9, doc);
+  return http_read_body(req, res, fields, 9, true, doc);
 }
 
 /* Pointers into a's fields, in address_names order. */
@@ -117,7 +117,7 @@ void user_handle_addresses_list(struct http_request *req,
   if (conn != NULL) db_release(req->svc->db, conn);
   if (rc < 0) {
     free(rows);
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   json_t *items = json_array();
@@ -141,7 +141,7 @@ void user_handle_address_create(struct http_request *req,
   int rc = conn ? store_address_insert(conn, &a, &out) : DB_UNAVAILABLE;
   if (conn != NULL) db_release(req->svc->db, conn);
   if (rc < 0) {
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   } else if (rc == 0) {
     char msg[64];
     snprintf(msg, sizeof msg, "at most %d addresses per account",
@@ -201,7 +201,7 @@ void user_handle_address_patch(struct http_request *req,
       db_transaction(req->svc->db, DB_READ_COMMITTED, address_change_body, &t);
   if (rc < 0) {
     http_response_clear(res);
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   } else if (t.outcome == CHANGE_NOT_FOUND) {
     http_reply_error(res, req, API_NOT_FOUND, "no such address", NULL);
   } else if (t.outcome == CHANGE_OK) {
@@ -223,7 +223,7 @@ void user_handle_address_delete(struct http_request *req,
                 : DB_UNAVAILABLE;
   if (conn != NULL) db_release(req->svc->db, conn);
   if (rc < 0)
-    user_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   else if (rc == 0)
     http_reply_error(res, req, API_NOT_FOUND, "no such address", NULL);
   else

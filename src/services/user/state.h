@@ -4,6 +4,7 @@
 #ifndef SHOPSPHERE_USER_STATE_H
 #define SHOPSPHERE_USER_STATE_H
 
+#include "kit/handler.h"
 #include "kit/json.h"
 #include "kit/service.h"
 #include "kit/worker.h"
@@ -50,12 +51,6 @@ void create_result_clear(struct create_result *r);
 void *user_json(const struct user *u);
 void *address_json(const struct address *a);
 
-/* Shared reply helpers (handlers.c). */
-void user_reply_db_error(struct http_response *res,
-                         const struct http_request *req, int rc);
-bool user_parse_body(struct http_request *req, struct http_response *res,
-                     const struct json_field *fields, size_t count,
-                     struct json_doc **doc);
 
 void user_handle_register(struct http_request *req, struct http_response *res);
 void user_handle_me_get(struct http_request *req, struct http_response *res);
