@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/handler.h"
 #include "kit/auth.h"
 #include "kit/json.h"
 #include "kit/log.h"
@@ -22,13 +23,6 @@
 
 /* --- helpers ----------------------------------------------------------------
  */
-
-static void reply_json_error(struct http_response *res,
-                             const struct http_request *req,
-                             const struct json_error *err) {
-  http_reply_error(res, req, err->code, err->message,
-                   err->field[0] ? err->field : NULL);
-}
 
 /* Answers a store failure other than KIT_OK; what_missing names the thing
  * for a 404. */
@@ -187,7 +181,7 @@ void cart_handle_create(struct http_request *req, struct http_response *res) {
                              req->arena, &doc, &err);
     json_doc_free(doc);
     if (rc != KIT_OK) {
-      reply_json_error(res, req, &err);
+      http_reply_json_error(res, req, &err);
       return;
     }
   }
@@ -247,7 +241,7 @@ void cart_handle_add_item(struct http_request *req, struct http_response *res) {
                            req->arena, &doc, &err);
   json_doc_free(doc);
   if (rc != KIT_OK) {
-    reply_json_error(res, req, &err);
+    http_reply_json_error(res, req, &err);
     return;
   }
   struct cart_record cart;
@@ -309,7 +303,7 @@ void cart_handle_update_item(struct http_request *req,
                            req->arena, &doc, &err);
   json_doc_free(doc);
   if (rc != KIT_OK) {
-    reply_json_error(res, req, &err);
+    http_reply_json_error(res, req, &err);
     return;
   }
   struct cart_record cart;
@@ -375,7 +369,7 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
                            req->arena, &doc, &err);
   json_doc_free(doc);
   if (rc != KIT_OK) {
-    reply_json_error(res, req, &err);
+    http_reply_json_error(res, req, &err);
     return;
   }
   struct cart_record target;

@@ -788,7 +788,7 @@ void order_handle_checkout(struct http_request *req,
               store_checkout_claim(c, s.user_id, key, hash, s.order_id,
                                    s.cart_id, st->instance_id, s.claim));
     if (rc < 0) {
-      order_reply_db_error(res, req, rc);
+      http_reply_db_error(res, req, rc);
       goto cleanup;
     }
     if (rc == 1) break; /* ours: run the saga */
@@ -797,7 +797,7 @@ void order_handle_checkout(struct http_request *req,
     WITH_CONN(req->svc, rc,
               store_checkout_get(c, req->arena, s.user_id, key, &row));
     if (rc < 0) {
-      order_reply_db_error(res, req, rc);
+      http_reply_db_error(res, req, rc);
       goto cleanup;
     }
     bool gone = rc == 0; /* forgotten meanwhile: claim again */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/handler.h"
 #include "kit/auth.h"
 #include "kit/bus.h"
 #include "kit/json.h"
@@ -18,13 +19,6 @@
 #define LIST_MAX 100
 
 /* --- helpers --- */
-
-static void reply_json_error(struct http_response *res,
-                             const struct http_request *req,
-                             const struct json_error *err) {
-  http_reply_error(res, req, err->code, err->message,
-                   err->field[0] ? err->field : NULL);
-}
 
 static void reply_order(struct http_response *res, unsigned status,
                         const struct order_record *o) {
@@ -56,7 +50,7 @@ static bool load_visible(struct http_request *req, struct http_response *res,
   }
   int rc = load_order(req, id, o);
   if (rc < 0) {
-    order_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return false;
   }
   const struct principal *me = auth_principal(req);
@@ -103,7 +97,7 @@ void order_handle_list(struct http_request *req, struct http_response *res) {
   }
   struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
   if (c == NULL) {
-    order_reply_db_error(res, req, DB_UNAVAILABLE);
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
     return;
   }
   char(*ids)[40] = NULL;
@@ -121,7 +115,7 @@ void order_handle_list(struct http_request *req, struct http_response *res) {
   db_release(req->svc->db, c);
   if (rc < 0) {
     json_decref(items);
-    order_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   json_t *body =
@@ -146,7 +140,7 @@ void order_handle_internal_get(struct http_request *req,
   struct order_record o;
   int rc = raw && uuid_normalize(raw, id) ? load_order(req, id, &o) : 0;
   if (rc < 0) {
-    order_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   if (rc == 0) {
@@ -368,7 +362,7 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
                            req->arena, &doc, &err);
   json_doc_free(doc);
   if (rc != KIT_OK) {
-    reply_json_error(res, req, &err);
+    http_reply_json_error(res, req, &err);
     return;
   }
   enum order_status to;
@@ -399,7 +393,7 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
   if (to == ORDER_SHIPPED && !prepare_shipping(req, res, &o, &t)) return;
   rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
   if (rc < 0) {
-    order_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
     return;
   }
   if (t.conflict) {
@@ -410,7 +404,7 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
   }
   rc = load_order(req, o.id, &o);
   if (rc != DB_ONE_RESULT) {
-    order_reply_db_error(res, req, rc < 0 ? rc : DB_HARD_ERROR);
+    http_reply_db_error(res, req, rc < 0 ? rc : DB_HARD_ERROR);
     return;
   }
   reply_order(res, 200, &o);
@@ -553,7 +547,7 @@ void order_handle_refund(struct http_request *req, struct http_response *res) {
                              req->arena, &doc, &err);
     if (rc != KIT_OK) {
       json_doc_free(doc);
-      reply_json_error(res, req, &err);
+      http_reply_json_error(res, req, &err);
       return;
     }
     char *canonical =
@@ -585,7 +579,7 @@ void order_handle_refund(struct http_request *req, struct http_response *res) {
                         requested, 0,    API_OK, NULL, NULL};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, refund_tx_fn, &t);
   if (rc < 0) {
-    order_reply_db_error(res, req, rc);
+    http_reply_db_error(res, req, rc);
   } else if (t.error != API_OK) {
     http_reply_error(res, req, t.error, t.message, NULL);
   } else if (t.body != NULL) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "kit/handler.h"
 #include "kit/http.h"
 #include "kit/metrics.h"
 #include "kit/service.h"
@@ -36,9 +37,6 @@ void *order_event_payload(const struct order_record *o);
 int order_emit_transition(struct db_conn *conn, const struct order_record *o,
                           enum order_status from);
 
-/* Answers a db_status failure (503 for unavailable, else 500). */
-void order_reply_db_error(struct http_response *res,
-                          const struct http_request *req, int rc);
 
 /* --- checkout.c --- */
 void order_handle_checkout(struct http_request *req, struct http_response *res);

@@ -112,11 +112,3 @@ int order_emit_transition(struct db_conn *conn, const struct order_record *o,
   return rc;
 }
 
-void order_reply_db_error(struct http_response *res,
-                          const struct http_request *req, int rc) {
-  if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR)
-    http_reply_error(res, req, API_DATABASE_ERROR,
-                     "the order database is unavailable", NULL);
-  else
-    http_reply_error(res, req, API_INTERNAL_ERROR, "order store failure", NULL);
-}
