@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -422,6 +423,17 @@ int client_call(struct client *c, enum service_id target,
                      NULL);
     return KIT_ERROR;
   }
-  if (c->local[target] != NULL) return call_local(c, c->local[target], r, out);
+  struct service *local = c->local[target];
+  if (local != NULL) {
+    /* Co-hosted services start one after another; until the target's start
+     * hook has run its state does not exist, so answer as a remote service
+     * that is not listening yet would. */
+    if (!atomic_load(&local->ready)) {
+      http_reply_error(out, r->parent, API_SERVICE_UNAVAILABLE,
+                       "the service is starting or stopping", NULL);
+      return KIT_UNAVAILABLE;
+    }
+    return call_local(c, local, r, out);
+  }
   return call_remote(c, target, r, out);
 }

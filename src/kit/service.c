@@ -220,6 +220,7 @@ int service_run_all(const struct config *cfg,
       goto cleanup;
     }
     started = i + 1;
+    atomic_store(&svc->ready, true);
     if (bus_start(svc) != KIT_OK) {
       log_error("cannot start the event bus");
       goto cleanup;
@@ -257,6 +258,7 @@ cleanup:
       http_server_stop(svcs[i].http, cfg->shutdown_grace_ms);
       svcs[i].http = NULL;
     }
+    for (size_t i = 0; i < started; i++) atomic_store(&svcs[i].ready, false);
     for (size_t i = started; i-- > 0;) {
       bus_stop(&svcs[i]);
       if (svcs[i].module->stop != NULL) svcs[i].module->stop(&svcs[i]);

@@ -9,6 +9,7 @@
 #ifndef SHOPSPHERE_KIT_SERVICE_H
 #define SHOPSPHERE_KIT_SERVICE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -54,6 +55,8 @@ struct service {
   struct router router;
   struct http_server *http;
   void *state;            /* the module's own */
+  atomic_bool ready;      /* start hook done, stop hook not begun: in-process
+                             calls are dispatched only while true */
   time_t started_at;
 };
 
