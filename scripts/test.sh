@@ -24,7 +24,10 @@ Runs the test suites of ShopSphere against the test profile (var/test):
   4. build/asan/shopsphere up in the background (log: var/test/platform.log),
      waits for http://127.0.0.1:18080/healthz
   5. system tests: node --test tests/system/ (every *.test.mjs)
-  6. stops the platform (SIGTERM) and the test servers
+  6. stops the platform (SIGTERM)
+  7. a smoke run of the other topology: serve --services=all (in-process
+     calls), a registration and a catalog read, a clean stop
+  8. stops the test servers
 Exit status 0 only if every stage passed. Build first: make build-asan (or
 just run `make test`).
 
@@ -270,6 +273,49 @@ system_tests() {
   return "$rc"
 }
 
+# The other topology: every service in one process, calls between them
+# dispatched in-process. A short smoke run: it starts, a registration (user
+# calls auth in-process) and a catalog read through the gateway work, and it
+# stops cleanly without sanitizer reports.
+one_process_smoke() {
+  local log="$SHOPSPHERE_VAR_DIR/one-process.log" pid rc=0 code="" t0=$SECONDS
+  : >"$log"
+  setsid "$BIN" serve --services=all </dev/null >>"$log" 2>&1 &
+  pid=$!
+  local url="http://127.0.0.1:$SHOPSPHERE_PORT_BASE"
+  while [[ "$code" != 200 ]]; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/api/v1/health/auth" || true)"
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - t0 >= 60)); then
+      echo "test: serve --services=all did not come up (last: ${code:-none})" >&2
+      tail -n 40 "$log" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.2
+  done
+  local email="one-process-$RANDOM$RANDOM@example.com"
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"correct horse battery 42\",\"username\":\"op$RANDOM$RANDOM\",\"first_name\":\"One\",\"last_name\":\"Process\"}" \
+    "$url/api/v1/users" || true)"
+  [[ "$code" == 201 ]] || { echo "test: registration in one process answered ${code:-nothing}, want 201" >&2; rc=1; }
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/api/v1/products?limit=5" || true)"
+  [[ "$code" == 200 ]] || { echo "test: product list in one process answered ${code:-nothing}, want 200" >&2; rc=1; }
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_pid_gone "$pid" 30; then
+    echo "test: serve --services=all did not stop within 30 s" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rc=1
+  fi
+  local status=0
+  wait "$pid" 2>/dev/null || status=$?
+  ((status == 0)) || { echo "test: serve --services=all exited with status $status" >&2; rc=1; }
+  if grep -nE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" >&2; then
+    rc=1
+  fi
+  ((rc == 0)) && N_PASSED=$((N_PASSED + 1)) || N_FAILED=$((N_FAILED + 1))
+  return "$rc"
+}
+
 # --- clean-up, always -----------------------------------------------------------
 cleanup() {
   local rc=$?
@@ -331,6 +377,7 @@ if ((RUN_SYSTEM)); then
     if run_stage platform start_platform; then
       run_stage system system_tests || true
       run_stage shutdown stop_platform || true
+      run_stage one-process one_process_smoke || true
     else
       stage_skip system "the platform did not start"
       stop_platform >/dev/null 2>&1 || true
