@@ -210,7 +210,8 @@ catalog_rows() {
 }
 
 # The gateway's overhead (docs/gateway.md): every request through it pays the
-# edge chain (route match, auth, one Redis script for the rate limit, CORS,
+# edge chain (route match, auth, the rate limit (Redis, leased in batches for
+# busy clients), CORS,
 # access log) and the forward. gw/direct is the ratio of req/s through the
 # gateway to req/s from the service directly: in-process dispatch in
 # one-process, a kept-alive HTTP hop in per-service. The web page is

@@ -91,6 +91,9 @@ void http_handle(const struct router *r, const char *service_name,
   json_safe(method, sizeof method, req->method);
   json_safe(route_safe, sizeof route_safe, route);
   json_safe(ip, sizeof ip, req->client_ip);
+  /* An in-process call made by the handler restored our context without
+   * its request id: set this request's again for its own access line. */
+  log_context_set(service_name, req->trace_id, req->request_id);
   const struct principal *caller = auth_principal(req);
   char fields[1024];
   snprintf(fields, sizeof fields,
