@@ -102,7 +102,7 @@ void handle_product_category_create(struct http_request *req,
   if (json_parse_body(req->body, req->body_len, fields,
                       sizeof fields / sizeof fields[0], true, req->arena, &doc,
                       &err) != KIT_OK) {
-    product_reply_invalid(res, req, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   char made[CATEGORY_SLUG_MAX + 1];

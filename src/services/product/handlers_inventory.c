@@ -71,7 +71,7 @@ void handle_product_inventory_adjust(struct http_request *req,
   if (json_parse_body(req->body, req->body_len, fields,
                       sizeof fields / sizeof fields[0], true, req->arena, &doc,
                       &err) != KIT_OK) {
-    product_reply_invalid(res, req, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   if (t.delta == 0) {
@@ -115,7 +115,7 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
   struct json_error err;
   if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
                       &doc, &err) != KIT_OK) {
-    product_reply_invalid(res, req, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   size_t n = json_array_size(ids);
@@ -283,7 +283,7 @@ void handle_product_reservation_create(struct http_request *req,
   if (json_parse_body(req->body, req->body_len, fields,
                       sizeof fields / sizeof fields[0], true, req->arena, &doc,
                       &err) != KIT_OK) {
-    product_reply_invalid(res, req, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   size_t n = json_array_size(lines);

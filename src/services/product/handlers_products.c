@@ -293,7 +293,7 @@ void handle_product_create(struct http_request *req,
   if (json_doc_parse(req->body, req->body_len, &doc, &err) != KIT_OK ||
       product_draft_read(json_doc_root(doc), false, false, req->arena, &d,
                          &err) != KIT_OK) {
-    product_reply_invalid(res, req, &err);
+    http_reply_json_error(res, req, &err);
     goto cleanup;
   }
   char id[UUID_STR_LEN];
@@ -440,14 +440,14 @@ void handle_product_update(struct http_request *req,
   if (json_doc_parse(req->body, req->body_len, &doc, &t.err) != KIT_OK ||
       product_draft_read(json_doc_root(doc), true, false, req->arena, &t.d,
                          &t.err) != KIT_OK) {
-    product_reply_invalid(res, req, &t.err);
+    http_reply_json_error(res, req, &t.err);
     goto cleanup;
   }
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, update_body, &t);
   if (rc == OUT_NOT_FOUND)
     http_reply_error(res, req, API_NOT_FOUND, "no such product", NULL);
   else if (rc == OUT_INVALID)
-    product_reply_invalid(res, req, &t.err);
+    http_reply_json_error(res, req, &t.err);
   else if (rc == OUT_CONFLICT)
     http_reply_error(res, req, API_CONFLICT, t.conflict, NULL);
   else if (rc < 0)

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "kit/handler.h"
 #include "kit/http.h"
 #include "kit/json.h"
 #include "kit/service.h"
@@ -76,10 +77,6 @@ int product_emit_inventory(struct db_conn *c, const struct stock_change *ch,
                            const char *reason, int64_t delta_stock,
                            int64_t delta_reserved, const char *order_id);
 
-/* Answers a json_error (400/422 naming the field). */
-void product_reply_invalid(struct http_response *res,
-                           const struct http_request *req,
-                           const struct json_error *err);
 /* Answers a failed db_status (503 unavailable / 500). */
 void product_reply_db_failure(struct http_response *res,
                               const struct http_request *req, int rc);

@@ -64,13 +64,6 @@ int product_emit_inventory(struct db_conn *c, const struct stock_change *ch,
   return rc;
 }
 
-void product_reply_invalid(struct http_response *res,
-                           const struct http_request *req,
-                           const struct json_error *err) {
-  http_reply_error(res, req, err->code, err->message,
-                   err->field[0] ? err->field : NULL);
-}
-
 void product_reply_db_failure(struct http_response *res,
                               const struct http_request *req, int rc) {
   if (rc == DB_UNAVAILABLE)
