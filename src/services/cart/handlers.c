@@ -176,14 +176,9 @@ static bool lookup_product(struct http_request *req, struct http_response *res,
 void cart_handle_create(struct http_request *req, struct http_response *res) {
   if (req->body_len > 0) {
     struct json_doc *doc = NULL;
-    struct json_error err;
-    int rc = json_parse_body(req->body, req->body_len, NULL, 0, true,
-                             req->arena, &doc, &err);
+    bool body_ok = http_read_body(req, res, NULL, 0, true, &doc);
     json_doc_free(doc);
-    if (rc != KIT_OK) {
-      http_reply_json_error(res, req, &err);
-      return;
-    }
+    if (!body_ok) return;
   }
   /* The new cart is empty: rendered from what was written, no reload. */
   struct cart_record cart;
@@ -236,14 +231,9 @@ void cart_handle_add_item(struct http_request *req, struct http_response *res) {
       {"quantity", JF_INT, true, 1, CART_MAX_QUANTITY, &quantity},
   };
   struct json_doc *doc = NULL;
-  struct json_error err;
-  int rc = json_parse_body(req->body, req->body_len, fields, 2, true,
-                           req->arena, &doc, &err);
+  bool body_ok = http_read_body(req, res, fields, 2, true, &doc);
   json_doc_free(doc);
-  if (rc != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    return;
-  }
+  if (!body_ok) return;
   struct cart_record cart;
   if (!load_accessible(req, res, &cart)) return;
   struct catalog_item item;
@@ -264,7 +254,7 @@ void cart_handle_add_item(struct http_request *req, struct http_response *res) {
 
   int64_t cap = cart_quantity_cap(item.available);
   int64_t new_quantity = 0;
-  rc = cart_store_add(req->svc->kv, cart.id, &snapshot, quantity, cap,
+  int rc = cart_store_add(req->svc->kv, cart.id, &snapshot, quantity, cap,
                       &new_quantity);
   if (rc == KIT_CONFLICT) {
     char details[96];
@@ -298,14 +288,9 @@ void cart_handle_update_item(struct http_request *req,
       {"quantity", JF_INT, true, 1, CART_MAX_QUANTITY, &quantity},
   };
   struct json_doc *doc = NULL;
-  struct json_error err;
-  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
-                           req->arena, &doc, &err);
+  bool body_ok = http_read_body(req, res, fields, 1, true, &doc);
   json_doc_free(doc);
-  if (rc != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    return;
-  }
+  if (!body_ok) return;
   struct cart_record cart;
   if (!load_accessible(req, res, &cart)) return;
   char pid[UUID_STR_LEN];
@@ -327,7 +312,7 @@ void cart_handle_update_item(struct http_request *req,
   }
   struct cart_line updated = *line;
   updated.quantity = quantity;
-  rc = cart_store_set_line(req->svc->kv, cart.id, &updated);
+  int rc = cart_store_set_line(req->svc->kv, cart.id, &updated);
   if (rc != KIT_OK) {
     reply_store_error(res, req, rc, "no such line in the cart");
     return;
@@ -364,14 +349,9 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
       {"source_cart_id", JF_UUID, true, 0, 0, &source_id},
   };
   struct json_doc *doc = NULL;
-  struct json_error err;
-  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
-                           req->arena, &doc, &err);
+  bool body_ok = http_read_body(req, res, fields, 1, true, &doc);
   json_doc_free(doc);
-  if (rc != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    return;
-  }
+  if (!body_ok) return;
   struct cart_record target;
   if (!load_accessible(req, res, &target)) return;
   const struct principal *p = auth_principal(req);
@@ -386,7 +366,7 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
     return;
   }
   struct cart_record source;
-  rc = cart_store_load(req->svc->kv, req->arena, source_id, &source);
+  int rc = cart_store_load(req->svc->kv, req->arena, source_id, &source);
   if (rc == KIT_OK &&
       !cart_can_access(source.user_id, p->authenticated, p->user_id))
     rc = KIT_NOT_FOUND;

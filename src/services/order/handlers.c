@@ -357,14 +357,9 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
       {"status", JF_ENUM, true, 0, 0, &status_s, .enum_values = names},
   };
   struct json_doc *doc = NULL;
-  struct json_error err;
-  int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
-                           req->arena, &doc, &err);
+  bool body_ok = http_read_body(req, res, fields, 1, true, &doc);
   json_doc_free(doc);
-  if (rc != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    return;
-  }
+  if (!body_ok) return;
   enum order_status to;
   order_status_parse(status_s, &to);
   struct order_record o;
@@ -391,7 +386,7 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
   struct status_tx t = {req,  o.id, to,   "set by an administrator",
                         NULL, 0,    false};
   if (to == ORDER_SHIPPED && !prepare_shipping(req, res, &o, &t)) return;
-  rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
+  int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
     return;

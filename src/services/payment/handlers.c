@@ -252,6 +252,41 @@ cleanup:
 
 /* --- capture, void --- */
 
+/* Answers a capture or void from the provider's result: applies the new
+ * state, or on a refusal learns the provider's view first (ours was stale,
+ * say voided at the provider) and answers 409; no answer is 504/503. */
+static void finish_provider_action(struct http_request *req,
+                                   struct http_response *res,
+                                   struct payment *p, enum provider_result pr,
+                                   struct provider_intent *pi,
+                                   const char *verb) {
+  struct payment_service *ps = payment_service_of(req);
+  char msg[64];
+  if (pr == PROVIDER_RESULT_REJECTED) {
+    if (ps->provider->get(ps->provider, p->provider_payment_id, pi) ==
+        PROVIDER_RESULT_OK)
+      (void)payment_apply(req->svc->db, p->id, pi, p);
+    snprintf(msg, sizeof msg, "the provider refused the %s", verb);
+    http_reply_error(res, req, API_CONFLICT, msg, NULL);
+    return;
+  }
+  if (pr != PROVIDER_RESULT_OK) {
+    snprintf(msg, sizeof msg, "the payment provider did not %s; retry", verb);
+    http_reply_error(res, req,
+                     pr == PROVIDER_RESULT_TIMEOUT ? API_TIMEOUT_ERROR
+                                                   : API_SERVICE_UNAVAILABLE,
+                     msg, NULL);
+    return;
+  }
+  struct payment after;
+  int rc = payment_apply(req->svc->db, p->id, pi, &after);
+  if (rc <= 0) {
+    http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
+    return;
+  }
+  reply_payment(res, 200, &after);
+}
+
 void payment_capture_handler(struct http_request *req,
                              struct http_response *res) {
   struct payment_service *ps = payment_service_of(req);
@@ -283,29 +318,7 @@ void payment_capture_handler(struct http_request *req,
   struct provider_intent pi;
   enum provider_result pr = ps->provider->capture(
       ps->provider, p.provider_payment_id, effective, key, &pi);
-  if (pr == PROVIDER_RESULT_REJECTED) {
-    /* Our view was stale (say, voided at the provider): learn the truth. */
-    if (ps->provider->get(ps->provider, p.provider_payment_id, &pi) ==
-        PROVIDER_RESULT_OK)
-      (void)payment_apply(req->svc->db, p.id, &pi, &p);
-    http_reply_error(res, req, API_CONFLICT, "the provider refused the capture",
-                     NULL);
-    return;
-  }
-  if (pr != PROVIDER_RESULT_OK) {
-    http_reply_error(res, req,
-                     pr == PROVIDER_RESULT_TIMEOUT ? API_TIMEOUT_ERROR
-                                                   : API_SERVICE_UNAVAILABLE,
-                     "the payment provider did not capture; retry", NULL);
-    return;
-  }
-  struct payment after;
-  int rc = payment_apply(req->svc->db, p.id, &pi, &after);
-  if (rc <= 0) {
-    http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
-    return;
-  }
-  reply_payment(res, 200, &after);
+  finish_provider_action(req, res, &p, pr, &pi, "capture");
 }
 
 struct void_arg {
@@ -363,28 +376,7 @@ void payment_void_handler(struct http_request *req, struct http_response *res) {
   struct provider_intent pi;
   enum provider_result pr =
       ps->provider->cancel(ps->provider, p.provider_payment_id, key, &pi);
-  if (pr == PROVIDER_RESULT_REJECTED) {
-    if (ps->provider->get(ps->provider, p.provider_payment_id, &pi) ==
-        PROVIDER_RESULT_OK)
-      (void)payment_apply(req->svc->db, p.id, &pi, &p);
-    http_reply_error(res, req, API_CONFLICT, "the provider refused the void",
-                     NULL);
-    return;
-  }
-  if (pr != PROVIDER_RESULT_OK) {
-    http_reply_error(res, req,
-                     pr == PROVIDER_RESULT_TIMEOUT ? API_TIMEOUT_ERROR
-                                                   : API_SERVICE_UNAVAILABLE,
-                     "the payment provider did not void; retry", NULL);
-    return;
-  }
-  struct payment after;
-  int rc = payment_apply(req->svc->db, p.id, &pi, &after);
-  if (rc <= 0) {
-    http_reply_db_error(res, req, rc == 0 ? DB_HARD_ERROR : rc);
-    return;
-  }
-  reply_payment(res, 200, &after);
+  finish_provider_action(req, res, &p, pr, &pi, "void");
 }
 
 /* --- refund --- */
