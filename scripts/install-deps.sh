@@ -15,7 +15,7 @@ PACKAGES=(
   libmicrohttpd-dev libpq-dev libjansson-dev libhiredis-dev librabbitmq-dev
   libjwt-dev libsodium-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
   postgresql postgresql-contrib redis-server rabbitmq-server
-  wrk nginx-light curl procps
+  wrk nginx-light curl procps prometheus
 )
 # Node.js may come from another distribution channel that bundles npm (and
 # conflicts with Debian's npm package): only ask for it when absent.

@@ -19,7 +19,8 @@ usage: scripts/test.sh [--build-dir DIR] [--no-unit] [--no-system] [--keep-infra
 Runs the test suites of ShopSphere against the test profile (var/test):
   1. starts PostgreSQL, Redis, RabbitMQ on the test ports (scripts/infra.sh)
      with empty data (what an earlier run left is removed)
-  2. unit tests: ctest --test-dir build/asan --output-on-failure
+  2. unit tests: ctest --test-dir build/asan --output-on-failure, then the
+     offline checks of deploy/ (scripts/deploy-check.sh)
   3. build/asan/shopsphere migrate
   4. build/asan/shopsphere up in the background (log: var/test/platform.log),
      waits for http://127.0.0.1:18080/healthz
@@ -32,7 +33,7 @@ Exit status 0 only if every stage passed. Build first: make build-asan (or
 just run `make test`).
 
   --build-dir DIR   the sanitizer build to test (default build/asan)
-  --no-unit         skip ctest
+  --no-unit         skip ctest and the offline deploy/ checks
   --no-system       skip the platform and the system tests
   --keep-infra      leave the test servers running afterwards
   --keep-data       start from the data an earlier run left (default: empty)
@@ -368,8 +369,11 @@ fi
 
 if ((RUN_UNIT)); then
   run_stage unit unit_tests || true
+  # Offline: manifests, rules and dashboards of deploy/ (no servers needed).
+  run_stage deploy scripts/deploy-check.sh || true
 else
   stage_skip unit "--no-unit"
+  stage_skip deploy "--no-unit"
 fi
 
 if ((RUN_SYSTEM)); then

@@ -1,0 +1,87 @@
+// validate.test.mjs - the deploy checks catch what they claim to catch: a
+// broken copy of deploy/ must fail, the committed one must pass.
+//   node --test deploy/tools/
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+
+// A copy of the checkout's src/ and deploy/ (without node_modules), changed
+// by edit(root), then validated.
+function validateCopy(edit) {
+  const root = mkdtempSync(join(tmpdir(), "shopsphere-deploy-"));
+  try {
+    cpSync(join(ROOT, "src"), join(root, "src"), { recursive: true });
+    cpSync(join(ROOT, "deploy"), join(root, "deploy"), {
+      recursive: true,
+      filter: (p) => !p.includes("node_modules"),
+    });
+    edit(root);
+    return spawnSync(process.execPath, [join(HERE, "validate.mjs"), "--root", root], { encoding: "utf8" });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function replaceIn(root, rel, from, to) {
+  const path = join(root, rel);
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.includes(from), `${rel} has no '${from}'`);
+  writeFileSync(path, text.replace(from, to));
+}
+
+test("the committed deploy/ passes", () => {
+  const r = validateCopy(() => {});
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test("a wrong type in a manifest fails the schema check", () => {
+  const r = validateCopy((root) => replaceIn(root, "deploy/k8s/base/cart.yaml", "containerPort: 8083", "containerPort: eighty"));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cart\.yaml: Deployment cart: .*containerPort must be integer/);
+});
+
+test("a Deployment without its readiness probe fails the policy check", () => {
+  const r = validateCopy((root) => replaceIn(root, "deploy/k8s/base/search.yaml", "path: /readyz", "path: /healthz"));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Deployment search: readiness probe on \/readyz missing/);
+});
+
+test("a service call the mesh does not allow fails", () => {
+  // The cart service starts calling the review service: the committed
+  // AuthorizationPolicy of review no longer matches the code.
+  const r = validateCopy((root) =>
+    writeFileSync(join(root, "src/services/cart/extra_call.c"), "int cart_extra(void) { return SVC_REVIEW; }\n"),
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /AuthorizationPolicy review does not allow its caller cart/);
+});
+
+test("a dashboard query on a metric nobody exports fails", () => {
+  const r = validateCopy((root) =>
+    replaceIn(root, "deploy/observability/grafana/event-bus.json", "bus_outbox_backlog", "bus_outbox_backlog_typo"),
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /metric bus_outbox_backlog_typo is not exported/);
+});
+
+test("promtool catches a broken rule and a wrong expectation", () => {
+  const dir = mkdtempSync(join(tmpdir(), "shopsphere-rules-"));
+  try {
+    const rules = readFileSync(join(ROOT, "deploy/observability/prometheus/rules.yml"), "utf8");
+    writeFileSync(join(dir, "rules.yml"), rules.replace("> 0.5", "> > 0.5"));
+    assert.notEqual(spawnSync("promtool", ["check", "rules", join(dir, "rules.yml")]).status, 0);
+    writeFileSync(join(dir, "rules.yml"), rules);
+    const tests = readFileSync(join(ROOT, "deploy/observability/prometheus/rules.test.yml"), "utf8");
+    writeFileSync(join(dir, "rules.test.yml"), tests.replace("p99 is 2.485s", "p99 is 0.1s"));
+    assert.notEqual(spawnSync("promtool", ["test", "rules", join(dir, "rules.test.yml")]).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
