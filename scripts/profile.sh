@@ -89,6 +89,10 @@ _ss_profile_main() {
     _ss_default SHOPSPHERE_RATE_LIMITS "docs=20"
     # An open breaker retries after 2 s, so a test sees it close again.
     _ss_default SHOPSPHERE_BREAKER_SLEEP_MS 2000
+    # Spans go to the tracing test's OTLP receiver (tests/system/
+    # tracing.test.mjs); while it is not listening they are counted as
+    # failed exports and dropped, never blocking a request.
+    _ss_default SHOPSPHERE_OTLP_ENDPOINT "http://127.0.0.1:$((SHOPSPHERE_PORT_BASE + 19))"
   fi
   # The web pages of this profile are served from its own gateway port.
   _ss_default SHOPSPHERE_CORS_ORIGINS \

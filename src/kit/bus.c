@@ -44,6 +44,7 @@
 #include "kit/log.h"
 #include "kit/mq.h"
 #include "kit/service.h"
+#include "kit/trace.h"
 #include "kit/uuid.h"
 
 #define RELAY_BATCH 500
@@ -229,6 +230,20 @@ int bus_emit(struct db_conn *conn, const char *event_type,
   const char *params[] = {event_id, event_type, aggregate_id, trace, envelope};
   int rc = db_exec_params(conn, "bus_emit", emit_sql, 5, params, NULL);
   free(envelope);
+  if (rc >= 0 && trace_enabled()) {
+    /* The emit span's id is derived from the event id: the relay's publish
+     * span names it as its parent without it being stored. */
+    char span_id[17], name[96];
+    trace_event_span_id(event_id, 'e', span_id);
+    snprintf(name, sizeof name, "emit %s", event_type);
+    const struct trace_current *cur = trace_current();
+    bool same = strcmp(cur->trace_id, trace) == 0;
+    struct trace_span span;
+    trace_span_begin(&span, name, TRACE_PRODUCER, NULL, trace,
+                     same ? cur->span_id : NULL, span_id);
+    trace_span_attr(&span, "messaging.message.id", event_id);
+    trace_span_end(&span, false);
+  }
   if (rc >= 0)
     log_debug("emitted %s %s (aggregate %s)", event_type, event_id,
               aggregate_id);
@@ -527,7 +542,8 @@ static int relay_batch(struct relay *r) {
   PGresult *rows =
       relay_query(r, "read outbox",
                   "SELECT id, event_id, event_type, envelope, "
-                  "(extract(epoch FROM created_at) * 1000)::bigint FROM outbox "
+                  "(extract(epoch FROM created_at) * 1000)::bigint, trace_id "
+                  "FROM outbox "
                   "WHERE id > $2::bigint ORDER BY id "
                   "LIMIT $1::integer",
                   2, p);
@@ -549,7 +565,22 @@ static int relay_batch(struct relay *r) {
         .timestamp_s = strtoll(PQgetvalue(rows, i, 4), NULL, 10) / 1000,
         .retries = -1,
     };
-    if (mq_publish(r->mq, &pub) != KIT_OK) goto mq_failed;
+    struct trace_span span;
+    if (trace_enabled()) {
+      char span_id[17], parent[17], name[96];
+      trace_event_span_id(pub.message_id, 'p', span_id);
+      trace_event_span_id(pub.message_id, 'e', parent);
+      snprintf(name, sizeof name, "publish %s", pub.routing_key);
+      trace_span_begin(&span, name, TRACE_PRODUCER, r->st->service,
+                       PQgetvalue(rows, i, 5), parent, span_id);
+      trace_span_attr(&span, "messaging.system", "rabbitmq");
+      trace_span_attr(&span, "messaging.destination.name", BUS_EXCHANGE);
+    } else {
+      span.active = false;
+    }
+    int published = mq_publish(r->mq, &pub);
+    trace_span_end(&span, published != KIT_OK);
+    if (published != KIT_OK) goto mq_failed;
   }
   if (r->inflight != NULL) {
     size_t k = (size_t)PQntuples(r->inflight);

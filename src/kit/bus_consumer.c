@@ -34,6 +34,7 @@
 #include "kit/log.h"
 #include "kit/mq.h"
 #include "kit/service.h"
+#include "kit/trace.h"
 
 #define CONSUME_WAIT_MS 500
 #define DEPTH_EVERY_MS 2000
@@ -169,7 +170,19 @@ static int run_handler(struct batch *b, struct db_conn *conn, struct item *it) {
     return 0;
   }
   log_context_set(c->st->service, it->ev.trace_id, NULL);
+  /* Under the publish span, whose id the event id gives (trace.h). */
+  struct trace_span span;
+  struct trace_current saved;
+  char parent[17], name[96];
+  trace_event_span_id(it->ev.event_id, 'p', parent);
+  snprintf(name, sizeof name, "consume %s", it->ev.event_type);
+  trace_span_begin(&span, name, TRACE_CONSUMER, c->st->service,
+                   it->ev.trace_id, parent, NULL);
+  trace_span_attr(&span, "messaging.message.id", it->ev.event_id);
+  trace_current_set(span.active ? span.trace_id : "", span.span_id, &saved);
   int rc = it->handler->handle(c->svc, conn, &it->ev);
+  trace_current_restore(&saved);
+  trace_span_end(&span, rc < 0 && rc != DB_UNAVAILABLE && rc != DB_SOFT_ERROR);
   log_context_set(c->st->service, NULL, NULL);
   if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR) return rc;
   if (rc >= 0) {

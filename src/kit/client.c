@@ -18,6 +18,7 @@
 #include "kit/auth.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
+#include "kit/trace.h"
 #include "kit/service.h"
 
 struct client {
@@ -132,7 +133,7 @@ static void count_call(struct client *c, enum service_id target,
 /* --- in-process ------------------------------------------------------- */
 
 static int call_local(struct client *c, struct service *svc,
-                      const struct client_request *r,
+                      const struct client_request *r, const char *traceparent,
                       struct http_response *out) {
   struct arena arena;
   arena_init(&arena, 2048);
@@ -160,21 +161,19 @@ static int call_local(struct client *c, struct service *svc,
     req.headers[req.header_count++] = r->headers[i];
   }
   const struct http_request *parent = r->parent;
-  char traceparent[56];
   if (parent != NULL) {
     const char *auth = http_header(parent, "Authorization");
     if (auth != NULL && !has_header(r, "Authorization") &&
         req.header_count < HTTP_MAX_HEADERS)
       req.headers[req.header_count++] =
           (struct http_header){"Authorization", auth};
-    http_format_traceparent(parent->trace_id, parent->span_id, traceparent);
-    if (req.header_count + 2 <= HTTP_MAX_HEADERS) {
-      req.headers[req.header_count++] =
-          (struct http_header){"traceparent", traceparent};
+    if (req.header_count < HTTP_MAX_HEADERS)
       req.headers[req.header_count++] =
           (struct http_header){"X-Request-Id", parent->request_id};
-    }
   }
+  if (traceparent[0] != '\0' && req.header_count < HTTP_MAX_HEADERS)
+    req.headers[req.header_count++] =
+        (struct http_header){"traceparent", traceparent};
   if (r->body != NULL && req.header_count < HTTP_MAX_HEADERS)
     req.headers[req.header_count++] = (struct http_header){
         "Content-Type", r->content_type ? r->content_type : "application/json"};
@@ -271,7 +270,8 @@ static size_t on_header(char *buffer, size_t size, size_t nitems,
 /* One HTTP attempt. Returns KIT_OK with *out filled, KIT_TIMEOUT or
  * KIT_UNAVAILABLE (out untouched but for headers). */
 static int attempt_remote(struct client *c, enum service_id target,
-                          const struct client_request *r, int timeout_ms,
+                          const struct client_request *r,
+                          const char *traceparent, int timeout_ms,
                           struct http_response *out) {
   CURL *h = thread_handle(c, target);
   if (h == NULL) return KIT_UNAVAILABLE;
@@ -293,11 +293,11 @@ static int attempt_remote(struct client *c, enum service_id target,
       snprintf(line, sizeof line, "Authorization: %s", auth);
       headers = curl_slist_append(headers, line);
     }
-    char tp[56];
-    http_format_traceparent(r->parent->trace_id, r->parent->span_id, tp);
-    snprintf(line, sizeof line, "traceparent: %s", tp);
-    headers = curl_slist_append(headers, line);
     snprintf(line, sizeof line, "X-Request-Id: %s", r->parent->request_id);
+    headers = curl_slist_append(headers, line);
+  }
+  if (traceparent[0] != '\0') {
+    snprintf(line, sizeof line, "traceparent: %s", traceparent);
     headers = curl_slist_append(headers, line);
   }
   if (r->body != NULL) {
@@ -371,7 +371,7 @@ static void reply_transport_error(struct http_response *out,
 }
 
 static int call_remote(struct client *c, enum service_id target,
-                       const struct client_request *r,
+                       const struct client_request *r, const char *traceparent,
                        struct http_response *out) {
   struct breaker *b = &c->breakers[target];
   int timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->cfg->upstream_timeout_ms;
@@ -397,7 +397,7 @@ static int call_remote(struct client *c, enum service_id target,
       return KIT_UNAVAILABLE;
     }
     http_response_clear(out);
-    rc = attempt_remote(c, target, r, timeout_ms, out);
+    rc = attempt_remote(c, target, r, traceparent, timeout_ms, out);
     bool failed = rc != KIT_OK || out->status >= 500;
     breaker_record(b, !failed, clock_monotonic_ms());
     if (rc == KIT_OK) {
@@ -423,6 +423,22 @@ int client_call(struct client *c, enum service_id target,
                      NULL);
     return KIT_ERROR;
   }
+  /* The call's own span is the parent of the callee's server span. */
+  struct trace_span span;
+  char name[96];
+  snprintf(name, sizeof name, "%s %.*s", r->method,
+           (int)strcspn(r->path, "?"), r->path);
+  const struct http_request *p = r->parent;
+  trace_span_begin(&span, name, TRACE_CLIENT, NULL, p ? p->trace_id : NULL,
+                   p ? p->span_id : NULL, NULL);
+  trace_span_attr(&span, "peer.service", service_name(target));
+  char traceparent[56] = "";
+  if (span.active)
+    http_format_traceparent(span.trace_id, span.span_id, traceparent);
+  else if (p != NULL)
+    http_format_traceparent(p->trace_id, p->span_id, traceparent);
+
+  int rc;
   struct service *local = c->local[target];
   if (local != NULL) {
     /* Co-hosted services start one after another; until the target's start
@@ -431,9 +447,14 @@ int client_call(struct client *c, enum service_id target,
     if (!atomic_load(&local->ready)) {
       http_reply_error(out, r->parent, API_SERVICE_UNAVAILABLE,
                        "the service is starting or stopping", NULL);
-      return KIT_UNAVAILABLE;
+      rc = KIT_UNAVAILABLE;
+    } else {
+      rc = call_local(c, local, r, traceparent, out);
     }
-    return call_local(c, local, r, out);
+  } else {
+    rc = call_remote(c, target, r, traceparent, out);
   }
-  return call_remote(c, target, r, out);
+  trace_span_attr_int(&span, "http.response.status_code", (long)out->status);
+  trace_span_end(&span, rc != KIT_OK || out->status >= 500);
+  return rc;
 }

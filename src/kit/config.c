@@ -137,6 +137,7 @@ static const struct setting settings[] = {
     STR(api_spec, "SHOPSPHERE_API_SPEC", "api/openapi.yaml", NULL),
     STR(swagger_ui_dir, "SHOPSPHERE_SWAGGER_UI_DIR",
         "node_modules/swagger-ui-dist", NULL),
+    STR(otlp_endpoint, "SHOPSPHERE_OTLP_ENDPOINT", "", NULL),
     STR(admin_email, "SHOPSPHERE_ADMIN_EMAIL", "", NULL),
     SECRET(admin_password, "SHOPSPHERE_ADMIN_PASSWORD", ""),
     SECRET(courier_webhook_secret, "SHOPSPHERE_COURIER_WEBHOOK_SECRET", ""),

@@ -88,6 +88,7 @@ struct config {
   char web_placeholder[CONFIG_URL_MAX]; /* SHOPSPHERE_WEB_PLACEHOLDER */
   char api_spec[CONFIG_URL_MAX];       /* SHOPSPHERE_API_SPEC */
   char swagger_ui_dir[CONFIG_URL_MAX]; /* SHOPSPHERE_SWAGGER_UI_DIR */
+  char otlp_endpoint[CONFIG_URL_MAX];  /* SHOPSPHERE_OTLP_ENDPOINT: traces */
 
   char admin_email[256];    /* SHOPSPHERE_ADMIN_EMAIL */
   char admin_password[256]; /* SHOPSPHERE_ADMIN_PASSWORD (secret) */

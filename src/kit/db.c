@@ -32,6 +32,7 @@
 #include "kit/err.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
+#include "kit/trace.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_S 3
 /* After a failed connect, acquires that would need a new connection fail at
@@ -699,12 +700,27 @@ int db_transaction(struct db_pool *pool, enum db_isolation iso, db_tx_fn fn,
       iso > DB_SERIALIZABLE)
     return DB_HARD_ERROR;
   const char *labels[] = {pool->schema};
+  /* A span only inside a traced unit of work (a request, an event): the
+   * background loops' transactions would be noise without a parent. */
+  struct trace_span span = {0};
+  if (trace_current()->trace_id[0] != '\0') {
+    char name[96];
+    snprintf(name, sizeof name, "tx %s", pool->schema);
+    trace_span_begin(&span, name, TRACE_CLIENT, NULL, NULL, NULL, NULL);
+    trace_span_attr(&span, "db.system", "postgresql");
+    trace_span_attr(&span, "db.namespace", pool->schema);
+  }
   for (int attempt = 0;; attempt++) {
     int rc = tx_attempt(pool, iso, fn, arg);
-    if (rc != DB_SOFT_ERROR) return rc;
+    if (rc != DB_SOFT_ERROR) {
+      trace_span_attr_int(&span, "db.retries", attempt);
+      trace_span_end(&span, rc < 0);
+      return rc;
+    }
     if (attempt == DB_TX_MAX_RETRIES) {
       log_warn("db %s: transaction still conflicting after %d retries",
                pool->schema, DB_TX_MAX_RETRIES);
+      trace_span_end(&span, true);
       return DB_SOFT_ERROR;
     }
     metric_inc(pool->tx_retries, labels, 1);

@@ -13,6 +13,7 @@
 #include "kit/http.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
+#include "kit/trace.h"
 
 static struct metric_family *requests_total(void) {
   static const char *const labels[] = {"service", "route", "method", "status",
@@ -69,6 +70,11 @@ void http_handle(const struct router *r, const char *service_name,
   double start = now_seconds();
   http_assign_ids(req);
   log_context_set(service_name, req->trace_id, req->request_id);
+  struct trace_span span;
+  struct trace_current saved_span;
+  trace_span_begin(&span, req->method, TRACE_SERVER, service_name,
+                   req->trace_id, req->parent_span_id, req->span_id);
+  trace_current_set(req->trace_id, req->span_id, &saved_span);
 
   router_dispatch(r, req, res);
 
@@ -86,6 +92,14 @@ void http_handle(const struct router *r, const char *service_name,
   metric_inc(requests_total(), counter_labels, 1);
   const char *const hist_labels[] = {service_name, route};
   metric_observe(request_seconds(), hist_labels, seconds);
+  if (span.active) {
+    snprintf(span.name, sizeof span.name, "%s %s", req->method, route);
+    trace_span_attr(&span, "http.request.method", req->method);
+    trace_span_attr(&span, "http.route", route);
+    trace_span_attr_int(&span, "http.response.status_code", (long)res->status);
+    trace_span_end(&span, res->status >= 500);
+  }
+  trace_current_restore(&saved_span);
 
   char method[16], route_safe[160], ip[64];
   json_safe(method, sizeof method, req->method);

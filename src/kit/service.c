@@ -7,6 +7,7 @@
  * finish within the grace period, stop hooks, close pools.
  */
 #include "kit/service.h"
+#include "kit/trace.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -198,6 +199,7 @@ int service_run_all(const struct config *cfg,
   struct service *svcs = calloc(count, sizeof *svcs);
   struct client *client = client_create(cfg);
   if (svcs == NULL || client == NULL) goto cleanup;
+  if (trace_init(cfg) != KIT_OK) goto cleanup;
 
   /* Signals are taken by sigwait() in this thread only; every thread created
    * from here on inherits the block. */
@@ -266,6 +268,7 @@ cleanup:
     for (size_t i = 0; i < count; i++) close_service(&svcs[i]);
   }
   auth_shutdown();
+  trace_shutdown(); /* after the consumers: their last spans go out too */
   client_destroy(client);
   free(svcs);
   if (exit_code == 0) log_info("stopped cleanly");

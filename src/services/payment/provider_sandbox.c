@@ -17,7 +17,9 @@
 #include <time.h>
 
 #include "kit/err.h"
+#include "kit/http.h"
 #include "kit/log.h"
+#include "kit/trace.h"
 #include "services/payment/provider.h"
 
 struct sandbox_adapter {
@@ -82,6 +84,19 @@ static int http_call(struct sandbox_adapter *a, int timeout_ms,
   int rc = KIT_UNAVAILABLE;
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Expect:");
+  /* The processor is an external system, but ours speaks W3C trace
+   * context, so its spans join the checkout's trace. */
+  struct trace_span span;
+  char span_name[96];
+  snprintf(span_name, sizeof span_name, "%s %s", method, path);
+  trace_span_begin(&span, span_name, TRACE_CLIENT, NULL, NULL, NULL, NULL);
+  trace_span_attr(&span, "peer.service", "sandbox-payment");
+  if (span.active) {
+    char tp[56], line[80];
+    http_format_traceparent(span.trace_id, span.span_id, tp);
+    snprintf(line, sizeof line, "traceparent: %s", tp);
+    headers = curl_slist_append(headers, line);
+  }
   if (idem_key != NULL) {
     char line[300];
     snprintf(line, sizeof line, "Idempotency-Key: %s", idem_key);
@@ -115,6 +130,8 @@ static int http_call(struct sandbox_adapter *a, int timeout_ms,
   if (resp.data != NULL) *json = json_loadb(resp.data, resp.len, 0, NULL);
   rc = KIT_OK;
 cleanup:
+  trace_span_attr_int(&span, "http.response.status_code", *status);
+  trace_span_end(&span, rc != KIT_OK || *status >= 500);
   curl_slist_free_all(headers);
   free(resp.data);
   free(text);
