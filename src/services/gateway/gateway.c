@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/graphql.h"
 #include "kit/log.h"
 #include "kit/metrics.h"
 #include "services/gateway/gateway.h"
@@ -185,12 +186,20 @@ static const struct route routes[] = {
     /* Any other admin path: admins only, answered by the admin service. */
     R("*", "/api/v1/admin/{rest*}", ADMIN, admin_api),
 
+    /* GraphQL over the REST API (graphql.c): each field checks access as
+     * its REST route does. */
+    {"POST", "/graphql", graphql_handle, PUBLIC, NULL},
+    {"GET", "/graphql", graphql_handle, PUBLIC, NULL},
+    {"POST", "/api/v1/graphql", graphql_handle, PUBLIC, NULL},
+    {"GET", "/api/v1/graphql", graphql_handle, PUBLIC, NULL},
+
     /* Everything else: web apps, docs, the gateway's own probes, or 404. */
     {"*", "/{rest*}", static_handle, PUBLIC, NULL},
 };
 
 static void free_state(struct gateway *gw) {
   if (gw == NULL) return;
+  gql_schema_destroy(gw->graphql);
   ratelimit_destroy(gw->limiter);
   edge_cache_destroy(gw->cache);
   free(gw);
@@ -216,6 +225,12 @@ static int gateway_start(struct service *svc) {
     return KIT_INVALID;
   }
 
+  gw->graphql = graphql_schema_create(why, sizeof why);
+  if (gw->graphql == NULL) {
+    log_error("GraphQL schema: %s", why);
+    free_state(gw);
+    return KIT_INVALID;
+  }
   gw->limiter = ratelimit_create(svc->kv);
   gw->cache = cfg->edge_cache_max_age_s > 0
                   ? edge_cache_create(CACHE_ENTRIES, CACHE_BYTES)

@@ -113,6 +113,7 @@ struct gateway {
   struct metric_family *route_seconds;  /* by route, upstream */
   struct metric_family *limited_total;  /* by class */
   struct metric_family *cache_total;    /* by result */
+  struct gql_schema *graphql;           /* graphql_schema.c */
 };
 
 /* --- edge.c -------------------------------------------------------------- */
@@ -140,6 +141,21 @@ bool edge_admit(struct http_request *req, struct http_response *res,
  * gateway's metrics and writes its access log line. Once per request. */
 void edge_finish(struct http_request *req, struct http_response *res,
                  const struct edge_ctx *ctx);
+
+/* --- graphql.c, graphql_schema.c ----------------------------------------- */
+
+/* What a resolver knows of the request it serves (gql_context). */
+struct graphql_request {
+  struct http_request *req;
+  int upstream_calls;
+};
+
+struct gql_schema;
+/* The storefront schema; NULL with a reason when it does not compile. */
+struct gql_schema *graphql_schema_create(char *why, size_t why_size);
+/* POST /graphql (and GET with ?query=): runs GraphQL; GET without a query
+ * answers the explorer page. */
+void graphql_handle(struct http_request *req, struct http_response *res);
 
 /* The handler of every proxied route: req->route_data is its edge_route. */
 void edge_handle_api(struct http_request *req, struct http_response *res);
