@@ -165,9 +165,9 @@ static void test_prices(void **state) {
 static void test_lines_normalize(void **state) {
   (void)state;
   struct reservation_line lines[] = {
-      {"bbbbbbbb-0000-7000-8000-000000000000", 2},
-      {"aaaaaaaa-0000-7000-8000-000000000000", 1},
-      {"bbbbbbbb-0000-7000-8000-000000000000", 3},
+      {.product_id = "bbbbbbbb-0000-7000-8000-000000000000", .quantity = 2},
+      {.product_id = "aaaaaaaa-0000-7000-8000-000000000000", .quantity = 1},
+      {.product_id = "bbbbbbbb-0000-7000-8000-000000000000", .quantity = 3},
   };
   bool overflow = true;
   size_t n = product_reservation_lines_normalize(lines, 3, &overflow);
@@ -179,8 +179,8 @@ static void test_lines_normalize(void **state) {
   assert_i64(lines[1].quantity, 5);
 
   struct reservation_line big[] = {
-      {"cccccccc-0000-7000-8000-000000000000", 6000},
-      {"cccccccc-0000-7000-8000-000000000000", 6000},
+      {.product_id = "cccccccc-0000-7000-8000-000000000000", .quantity = 6000},
+      {.product_id = "cccccccc-0000-7000-8000-000000000000", .quantity = 6000},
   };
   product_reservation_lines_normalize(big, 2, &overflow);
   assert_true(overflow);

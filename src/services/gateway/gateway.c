@@ -126,6 +126,7 @@ static const struct route routes[] = {
     R("POST", "/api/v1/categories", ADMIN, product_api),
     R("GET", "/api/v1/categories/{rest*}", PUBLIC, catalog),
     R("*", "/api/v1/categories/{rest*}", ADMIN, product_api),
+    R("*", "/api/v1/variants/{rest*}", ADMIN, product_api),
 
     /* Carts: guests have carts too; the cart service checks ownership. */
     R("POST", "/api/v1/carts", PUBLIC, cart_api),

@@ -239,9 +239,13 @@ const char *product_price_message(enum price_check c) {
 /* --- reservations ------------------------------------------------------------
  */
 
+/* Lock order: product rows (no variant) before variant rows, each by id. */
 static int by_product(const void *a, const void *b) {
-  return strcmp(((const struct reservation_line *)a)->product_id,
-                ((const struct reservation_line *)b)->product_id);
+  const struct reservation_line *x = a, *y = b;
+  bool xv = x->variant_id[0] != '\0', yv = y->variant_id[0] != '\0';
+  if (xv != yv) return xv ? 1 : -1;
+  int c = strcmp(x->product_id, y->product_id);
+  return c != 0 ? c : strcmp(x->variant_id, y->variant_id);
 }
 
 size_t product_reservation_lines_normalize(struct reservation_line *lines,
@@ -251,8 +255,7 @@ size_t product_reservation_lines_normalize(struct reservation_line *lines,
   qsort(lines, n, sizeof lines[0], by_product);
   size_t out = 0;
   for (size_t i = 0; i < n; i++) {
-    if (out > 0 &&
-        strcmp(lines[out - 1].product_id, lines[i].product_id) == 0) {
+    if (out > 0 && by_product(&lines[out - 1], &lines[i]) == 0) {
       lines[out - 1].quantity += lines[i].quantity;
       if (lines[out - 1].quantity > RESERVATION_MAX_QUANTITY) *overflow = true;
       continue;
@@ -266,4 +269,167 @@ const char *product_reservation_status(const char *stored, bool past_expiry) {
   if (stored != NULL && strcmp(stored, "reserved") == 0 && past_expiry)
     return "expired";
   return stored != NULL ? stored : "";
+}
+
+/* --- options, variants, price lists -------------------------------------- */
+
+/* 1..PRODUCT_OPTION_TEXT_MAX bytes, no control characters. */
+static bool option_text_ok(const char *s) {
+  if (s == NULL) return false;
+  size_t n = strlen(s);
+  if (n == 0 || n > PRODUCT_OPTION_TEXT_MAX) return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return false;
+  return true;
+}
+
+enum option_check product_options_check(const struct product_option *opts,
+                                        size_t n, size_t *bad) {
+  *bad = 0;
+  if (n > PRODUCT_OPTIONS_MAX) return OPTION_TOO_MANY;
+  for (size_t i = 0; i < n; i++) {
+    *bad = i;
+    if (!option_text_ok(opts[i].name)) return OPTION_BAD_NAME;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(opts[j].name, opts[i].name) == 0) return OPTION_DUPLICATE_NAME;
+    if (opts[i].value_count == 0 ||
+        opts[i].value_count > PRODUCT_OPTION_VALUES_MAX)
+      return OPTION_BAD_VALUES;
+    for (size_t v = 0; v < opts[i].value_count; v++) {
+      if (!option_text_ok(opts[i].values[v])) return OPTION_BAD_VALUES;
+      for (size_t w = 0; w < v; w++)
+        if (strcmp(opts[i].values[w], opts[i].values[v]) == 0)
+          return OPTION_DUPLICATE_VALUE;
+    }
+  }
+  return OPTION_OK;
+}
+
+const char *product_option_message(enum option_check c) {
+  switch (c) {
+  case OPTION_OK:
+    return "ok";
+  case OPTION_TOO_MANY:
+    return "a product has at most 3 options";
+  case OPTION_BAD_NAME:
+    return "an option name must be 1-50 characters without control characters";
+  case OPTION_DUPLICATE_NAME:
+    return "two options have the same name";
+  case OPTION_BAD_VALUES:
+    return "an option needs 1-30 values of 1-50 characters each";
+  case OPTION_DUPLICATE_VALUE:
+    return "an option lists the same value twice";
+  }
+  return "options are invalid";
+}
+
+static const struct product_option *
+option_named(const struct product_option *opts, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(opts[i].name, name) == 0) return &opts[i];
+  return NULL;
+}
+
+enum variant_check product_variant_check(const struct product_option *opts,
+                                         size_t n,
+                                         const struct variant_choice *choice,
+                                         size_t m, const char **bad_name) {
+  *bad_name = NULL;
+  if (n == 0) return VARIANT_NO_OPTIONS;
+  for (size_t i = 0; i < m; i++) {
+    *bad_name = choice[i].name;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(choice[j].name, choice[i].name) == 0)
+        return VARIANT_DUPLICATE_OPTION;
+    const struct product_option *o = option_named(opts, n, choice[i].name);
+    if (o == NULL) return VARIANT_UNKNOWN_OPTION;
+    bool known = false;
+    for (size_t v = 0; v < o->value_count && !known; v++)
+      known = strcmp(o->values[v], choice[i].value) == 0;
+    if (!known) return VARIANT_UNKNOWN_VALUE;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool given = false;
+    for (size_t j = 0; j < m && !given; j++)
+      given = strcmp(choice[j].name, opts[i].name) == 0;
+    if (!given) {
+      *bad_name = opts[i].name;
+      return VARIANT_MISSING_OPTION;
+    }
+  }
+  *bad_name = NULL;
+  return VARIANT_OK;
+}
+
+const char *product_variant_message(enum variant_check c) {
+  switch (c) {
+  case VARIANT_OK:
+    return "ok";
+  case VARIANT_NO_OPTIONS:
+    return "the product has no options: give it options before variants";
+  case VARIANT_UNKNOWN_OPTION:
+    return "the product has no option of this name";
+  case VARIANT_UNKNOWN_VALUE:
+    return "the option does not offer this value";
+  case VARIANT_MISSING_OPTION:
+    return "a variant takes a value for every option of its product";
+  case VARIANT_DUPLICATE_OPTION:
+    return "an option is named twice";
+  }
+  return "options are invalid";
+}
+
+bool product_variant_same(const struct variant_choice *a, size_t na,
+                          const struct variant_choice *b, size_t nb) {
+  if (na != nb) return false;
+  for (size_t i = 0; i < na; i++) {
+    bool match = false;
+    for (size_t j = 0; j < nb && !match; j++)
+      match = strcmp(a[i].name, b[j].name) == 0 &&
+              strcmp(a[i].value, b[j].value) == 0;
+    if (!match) return false;
+  }
+  return true;
+}
+
+long product_variants_duplicate(const struct variant_choice *const *combos,
+                                const size_t *counts, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = 0; j < i; j++)
+      if (product_variant_same(combos[i], counts[i], combos[j], counts[j]))
+        return (long)i;
+  return -1;
+}
+
+enum price_list_check product_price_list_check(struct price_entry *list,
+                                               size_t n,
+                                               const char *own_currency,
+                                               size_t *bad,
+                                               enum price_check *amount_check) {
+  *bad = 0;
+  *amount_check = PRICE_OK;
+  if (n > PRODUCT_PRICES_MAX) return PRICE_LIST_TOO_MANY;
+  for (size_t i = 0; i < n; i++) {
+    *bad = i;
+    if (list[i].currency == NULL || !money_currency_valid(list[i].currency))
+      return PRICE_LIST_BAD_CURRENCY;
+    if (own_currency != NULL && strcmp(list[i].currency, own_currency) == 0)
+      return PRICE_LIST_OWN_CURRENCY;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(list[j].currency, list[i].currency) == 0)
+        return PRICE_LIST_DUPLICATE;
+    *amount_check =
+        product_price_parse(list[i].amount != NULL ? list[i].amount : "",
+                            list[i].currency, &list[i].minor);
+    if (*amount_check != PRICE_OK) return PRICE_LIST_BAD_AMOUNT;
+  }
+  return PRICE_LIST_OK;
+}
+
+const char *product_currency_choose(const char *param, const char *storefront,
+                                    const char *store_default) {
+  const char *pick = param != NULL        ? param
+                     : storefront != NULL ? storefront
+                                          : store_default;
+  return pick != NULL && money_currency_valid(pick) ? pick : NULL;
 }

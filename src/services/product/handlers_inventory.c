@@ -22,16 +22,44 @@
 
 struct adjust_tx {
   struct arena *arena;
-  const char *product_id, *reason, *actor;
+  const char *product_id, *variant_id, *reason, *actor;
+  struct stock_change variant; /* the variant after a variant adjustment */
   int64_t delta;
   char adjustment_id[UUID_STR_LEN];
   struct product_row out;
   const char *created_at;
 };
 
+/* A variant's stock: the same single conditional UPDATE on its row. */
+static int adjust_variant(struct db_conn *c, struct adjust_tx *t) {
+  int rc = pstore_variant_stock_adjust(c, t->arena, t->variant_id,
+                                       t->product_id, t->delta, &t->variant);
+  if (rc < 0) return rc;
+  if (rc == 0) {
+    rc = pstore_variant_exists(c, t->variant_id, t->product_id);
+    if (rc < 0) return rc;
+    return rc == 0 ? OUT_INVALID : OUT_CONFLICT;
+  }
+  uuid_v7(t->adjustment_id);
+  rc = pstore_adjustment_insert_variant(
+      c, t->adjustment_id, t->product_id, t->variant_id, t->delta, t->reason,
+      t->variant.stock, t->actor, &t->created_at, t->arena);
+  if (rc < 0) return rc;
+  t->out.stock = t->variant.stock;
+  t->out.reserved = t->variant.reserved;
+  return product_emit_inventory(c, &t->variant, "adjustment", t->delta, 0,
+                                NULL);
+}
+
 static int adjust_body(struct db_conn *c, void *arg) {
   struct adjust_tx *t = arg;
-  int rc = pstore_stock_adjust(c, t->arena, t->product_id, t->delta, &t->out);
+  bool has_options = false;
+  int rc = pstore_product_kind(c, t->product_id, &has_options);
+  if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
+  if (t->variant_id != NULL) return adjust_variant(c, t);
+  /* A product with options keeps its stock per variant. */
+  if (has_options) return OUT_INVALID;
+  rc = pstore_stock_adjust(c, t->arena, t->product_id, t->delta, &t->out);
   if (rc < 0) return rc;
   if (rc == 0) {
     rc = pstore_product_exists(c, t->product_id);
@@ -65,6 +93,7 @@ void handle_product_inventory_adjust(struct http_request *req,
   const struct json_field fields[] = {
       {"delta", JF_INT, true, -PRODUCT_STOCK_MAX, PRODUCT_STOCK_MAX, &t.delta},
       {"reason", JF_STRING, true, 1, 200, &t.reason},
+      {"variant_id", JF_UUID, false, 0, 0, &t.variant_id, .nullable = true},
   };
   struct json_doc *doc = NULL;
   struct json_error err;
@@ -82,6 +111,12 @@ void handle_product_inventory_adjust(struct http_request *req,
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, adjust_body, &t);
   if (rc == OUT_NOT_FOUND)
     http_reply_error(res, req, API_NOT_FOUND, "no such product", NULL);
+  else if (rc == OUT_INVALID)
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     t.variant_id != NULL
+                         ? "variant_id is not a variant of this product"
+                         : "variant_id is required: the product has options",
+                     "variant_id");
   else if (rc == OUT_CONFLICT)
     http_reply_error(res, req, API_CONFLICT,
                      "the adjustment would take stock below zero or below the "
@@ -93,11 +128,13 @@ void handle_product_inventory_adjust(struct http_request *req,
     pcache_invalidate(product_state(req)->cache);
     product_reply_json(
         res, 201,
-        json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:s}", "id", t.adjustment_id,
-                  "product_id", t.product_id, "delta", (json_int_t)t.delta,
-                  "reason", t.reason, "stock", (json_int_t)t.out.stock,
-                  "available", (json_int_t)(t.out.stock - t.out.reserved),
-                  "created_at", t.created_at ? t.created_at : ""));
+        json_pack("{s:s, s:s, s:o, s:I, s:s, s:I, s:I, s:s}", "id",
+                  t.adjustment_id, "product_id", t.product_id, "variant_id",
+                  t.variant_id ? json_string(t.variant_id) : json_null(),
+                  "delta", (json_int_t)t.delta, "reason", t.reason, "stock",
+                  (json_int_t)t.out.stock, "available",
+                  (json_int_t)(t.out.stock - t.out.reserved), "created_at",
+                  t.created_at ? t.created_at : ""));
   }
 cleanup:
   json_doc_free(doc);
@@ -106,24 +143,15 @@ cleanup:
 /* --- internal: products by id ----------------------------------------------
  */
 
-void handle_product_batch(struct http_request *req, struct http_response *res) {
-  const void *ids = NULL;
-  const struct json_field fields[] = {
-      {"ids", JF_ARRAY, true, 0, 100, &ids},
-  };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    goto cleanup;
-  }
+/* A PostgreSQL array literal of the UUIDs in the json array (validated:
+ * nothing to escape) into *out; false after answering 422 naming field. */
+static bool uuid_array(struct http_request *req, struct http_response *res,
+                       const void *ids, const char *field, char **out) {
   size_t n = json_array_size(ids);
-  /* A PostgreSQL array literal of validated UUIDs: nothing to escape. */
   char *array = arena_alloc(req->arena, n * 37 + 3);
   if (array == NULL) {
     product_reply_json(res, 500, NULL);
-    goto cleanup;
+    return false;
   }
   size_t o = 0;
   array[o++] = '{';
@@ -131,10 +159,10 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
     const char *s = json_string_value(json_array_get(ids, i));
     char norm[UUID_STR_LEN];
     if (s == NULL || !uuid_normalize(s, norm)) {
-      http_reply_error(res, req, API_UNPROCESSABLE,
-                       arena_printf(req->arena, "ids[%zu] must be a UUID", i),
-                       "ids");
-      goto cleanup;
+      http_reply_error(
+          res, req, API_UNPROCESSABLE,
+          arena_printf(req->arena, "%s[%zu] must be a UUID", field, i), field);
+      return false;
     }
     if (i > 0) array[o++] = ',';
     memcpy(array + o, norm, 36);
@@ -142,6 +170,47 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
   }
   array[o++] = '}';
   array[o] = '\0';
+  *out = array;
+  return true;
+}
+
+static json_t *batch_variant(const struct variant_row *v) {
+  char price[MONEY_BUF];
+  if (v->has_price) money_format(v->price_minor, v->currency, price);
+  return json_pack(
+      "{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:o}", "id", v->id, "sku",
+      v->sku, "options", json_loads(v->options_json, 0, NULL), "price",
+      v->has_price ? json_string(price) : json_null(), "currency", v->currency,
+      "status", v->status, "stock", (json_int_t)v->stock, "available",
+      (json_int_t)(v->stock - v->reserved), "weight_grams",
+      v->weight_grams >= 0 ? json_integer(v->weight_grams) : json_null());
+}
+
+void handle_product_batch(struct http_request *req, struct http_response *res) {
+  const void *ids = NULL, *variant_ids = NULL;
+  const char *currency = NULL;
+  const struct json_field fields[] = {
+      {"ids", JF_ARRAY, true, 0, 100, &ids},
+      {"variant_ids", JF_ARRAY, false, 0, 100, &variant_ids},
+      {"currency", JF_STRING, false, 3, 3, &currency, .nullable = true},
+  };
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  if (json_parse_body(req->body, req->body_len, fields, 3, true, req->arena,
+                      &doc, &err) != KIT_OK) {
+    http_reply_json_error(res, req, &err);
+    goto cleanup;
+  }
+  if (currency != NULL && !money_currency_valid(currency)) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     product_price_message(PRICE_BAD_CURRENCY), "currency");
+    goto cleanup;
+  }
+  char *array = NULL, *varray = NULL;
+  if (!uuid_array(req, res, ids, "ids", &array) ||
+      (variant_ids != NULL &&
+       !uuid_array(req, res, variant_ids, "variant_ids", &varray)))
+    goto cleanup;
 
   struct db_conn *conn = db_acquire(req->svc->db, 3000);
   if (conn == NULL) {
@@ -149,10 +218,23 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
     goto cleanup;
   }
   struct product_row *rows = NULL;
+  struct variant_row *vs = NULL;
+  int nv = 0;
   int count = pstore_products_batch(conn, req->arena, array, &rows);
+  /* In a currency: each product's price in it, or none (price null). */
+  for (int i = 0; count > 0 && currency != NULL && i < count; i++) {
+    if (strcmp(rows[i].currency, currency) == 0) continue;
+    int rc = pstore_product_price_in(conn, rows[i].id, currency,
+                                     &rows[i].price_minor);
+    if (rc < 0) count = rc;
+    rows[i].has_price = rc > 0;
+    snprintf(rows[i].currency, sizeof rows[i].currency, "%s", currency);
+  }
+  if (count >= 0 && varray != NULL)
+    nv = pstore_variants_of(conn, req->arena, "{}", currency, varray, &vs);
   db_release(req->svc->db, conn);
-  if (count < 0) {
-    product_reply_db_failure(res, req, count);
+  if (count < 0 || nv < 0) {
+    product_reply_db_failure(res, req, count < 0 ? count : nv);
     goto cleanup;
   }
   json_t *items = json_array();
@@ -160,14 +242,20 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
     const struct product_row *p = &rows[i];
     char price[MONEY_BUF];
     money_format(p->price_minor, p->currency, price);
+    json_t *variants = json_array();
+    for (int j = 0; j < nv; j++)
+      if (strcmp(vs[j].product_id, p->id) == 0)
+        json_array_append_new(variants, batch_variant(&vs[j]));
     json_array_append_new(
-        items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "id",
-                         p->id, "sku", p->sku, "name", p->name, "price", price,
-                         "currency", p->currency, "status", p->status, "stock",
-                         (json_int_t)p->stock, "available",
-                         (json_int_t)(p->stock - p->reserved), "weight_grams",
-                         p->weight_grams >= 0 ? json_integer(p->weight_grams)
-                                              : json_null()));
+        items,
+        json_pack(
+            "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:I, s:o, s:b, s:o}", "id",
+            p->id, "sku", p->sku, "name", p->name, "price",
+            p->has_price ? json_string(price) : json_null(), "currency",
+            p->currency, "status", p->status, "stock", (json_int_t)p->stock,
+            "available", (json_int_t)(p->stock - p->reserved), "weight_grams",
+            p->weight_grams >= 0 ? json_integer(p->weight_grams) : json_null(),
+            "has_options", p->has_options, "variants", variants));
   }
   product_reply_json(res, 200, json_pack("{s:o}", "items", items));
 cleanup:
@@ -180,9 +268,12 @@ cleanup:
 static json_t *render_lines(const struct reservation_line *lines, int n) {
   json_t *arr = json_array();
   for (int i = 0; i < n; i++)
-    json_array_append_new(arr, json_pack("{s:s, s:I}", "product_id",
-                                         lines[i].product_id, "quantity",
-                                         (json_int_t)lines[i].quantity));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:o, s:I}", "product_id", lines[i].product_id,
+                       "variant_id",
+                       lines[i].variant_id[0] ? json_string(lines[i].variant_id)
+                                              : json_null(),
+                       "quantity", (json_int_t)lines[i].quantity));
   return arr;
 }
 
@@ -249,17 +340,26 @@ static int reserve_body(struct db_conn *c, void *arg) {
       arena_alloc(t->arena, sizeof *changes * t->count);
   if (changes == NULL) return DB_HARD_ERROR;
   for (size_t i = 0; i < t->count; i++) {
-    rc = pstore_reserve_line(c, t->arena, t->order_id, t->lines[i].product_id,
-                             t->lines[i].quantity, &changes[i]);
+    const struct reservation_line *l = &t->lines[i];
+    rc = pstore_reserve_line(c, t->arena, t->order_id, l->product_id,
+                             l->variant_id, l->quantity, &changes[i]);
     if (rc < 0) return rc;
     if (rc > 0) continue;
-    /* Keep going: the answer names every line that cannot be served. */
-    rc = pstore_product_exists(c, t->lines[i].product_id);
+    /* Keep going: the answer names every line that cannot be served. An
+     * unknown product or variant, or a product with options asked without
+     * a variant, is not a shortage but a bad line. */
+    bool has_options = false;
+    rc = pstore_product_kind(c, l->product_id, &has_options);
+    if (rc > 0 && l->variant_id[0] != '\0')
+      rc = pstore_variant_exists(c, l->variant_id, l->product_id);
+    else if (rc > 0 && has_options)
+      rc = 0;
     if (rc < 0) return rc;
+    const char *what = l->variant_id[0] ? l->variant_id : l->product_id;
     if (rc == 0)
-      t->unknown = append_id(t->arena, t->unknown, t->lines[i].product_id);
+      t->unknown = append_id(t->arena, t->unknown, what);
     else
-      t->short_ids = append_id(t->arena, t->short_ids, t->lines[i].product_id);
+      t->short_ids = append_id(t->arena, t->short_ids, what);
   }
   if (t->unknown != NULL) return OUT_INVALID;
   if (t->short_ids != NULL) return OUT_CONFLICT;
@@ -293,13 +393,14 @@ void handle_product_reservation_create(struct http_request *req,
     goto cleanup;
   }
   for (size_t i = 0; i < n; i++) {
-    const char *pid = NULL;
+    const char *pid = NULL, *vid = NULL;
     int64_t qty = 0;
     const struct json_field lf[] = {
         {"product_id", JF_UUID, true, 0, 0, &pid},
         {"quantity", JF_INT, true, 1, RESERVATION_MAX_QUANTITY, &qty},
+        {"variant_id", JF_UUID, false, 0, 0, &vid, .nullable = true},
     };
-    if (json_read_fields(json_array_get(lines, i), lf, 2, true, req->arena,
+    if (json_read_fields(json_array_get(lines, i), lf, 3, true, req->arena,
                          &err) != KIT_OK) {
       char field[96];
       snprintf(field, sizeof field, "lines[%zu].%.40s", i, err.field);
@@ -307,13 +408,17 @@ void handle_product_reservation_create(struct http_request *req,
       goto cleanup;
     }
     snprintf(rl[i].product_id, sizeof rl[i].product_id, "%s", pid);
+    snprintf(rl[i].variant_id, sizeof rl[i].variant_id, "%s",
+             vid != NULL ? vid : "");
     rl[i].quantity = qty;
   }
   bool overflow = false;
   n = product_reservation_lines_normalize(rl, n, &overflow);
   if (overflow) {
     http_reply_error(res, req, API_UNPROCESSABLE,
-                     "quantity of one product must be at most 10000", "lines");
+                     "quantity of one product or variant must be at most "
+                     "10000",
+                     "lines");
     goto cleanup;
   }
   struct reserve_tx t = {.arena = req->arena,
@@ -323,7 +428,9 @@ void handle_product_reservation_create(struct http_request *req,
                          .count = n};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, reserve_body, &t);
   if (rc == OUT_INVALID)
-    http_reply_error(res, req, API_UNPROCESSABLE, "unknown product ids",
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "unknown products or variants (a product with options "
+                     "needs a variant_id)",
                      t.unknown);
   else if (rc == OUT_CONFLICT)
     http_reply_error(res, req, API_CONFLICT,

@@ -15,6 +15,7 @@
 #include "services/product/domain.h"
 #include "services/product/input.h"
 #include "services/product/product.h"
+#include "services/product/variant_input.h"
 
 #define READ_TIMEOUT_MS 3000
 
@@ -147,6 +148,37 @@ static char *cursor_after(struct arena *a, enum product_sort sort,
   return out;
 }
 
+/* The live variants of rows[0..n) priced in currency (NULL: their own). */
+static int page_variants(struct http_request *req,
+                         const struct product_row *rows, int n,
+                         const char *currency, struct variant_row **out) {
+  *out = NULL;
+  bool any = false;
+  size_t len = 3;
+  for (int i = 0; i < n; i++) {
+    any = any || rows[i].has_options;
+    len += 37;
+  }
+  if (!any) return 0;
+  char *array = arena_alloc(req->arena, len);
+  if (array == NULL) return DB_HARD_ERROR;
+  size_t o = 0;
+  array[o++] = '{';
+  for (int i = 0; i < n; i++) {
+    if (!rows[i].has_options) continue;
+    if (o > 1) array[o++] = ',';
+    memcpy(array + o, rows[i].id, 36);
+    o += 36;
+  }
+  array[o++] = '}';
+  array[o] = '\0';
+  struct db_conn *conn = db_acquire(req->svc->db, READ_TIMEOUT_MS);
+  if (conn == NULL) return DB_UNAVAILABLE;
+  int rc = pstore_variants_of(conn, req->arena, array, currency, NULL, out);
+  db_release(req->svc->db, conn);
+  return rc;
+}
+
 void handle_product_list(struct http_request *req, struct http_response *res) {
   struct product_state *st = product_state(req);
   struct list_query q;
@@ -181,10 +213,19 @@ void handle_product_list(struct http_request *req, struct http_response *res) {
     product_reply_db_failure(res, req, n);
     return;
   }
-  json_t *items = json_array();
   int shown = n > q.limit ? q.limit : n;
-  for (int i = 0; i < shown; i++)
-    json_array_append_new(items, product_render(&rows[i]));
+  struct variant_row *vs = NULL;
+  int nv = page_variants(req, rows, shown, q.filter.currency, &vs);
+  if (nv < 0) {
+    product_reply_db_failure(res, req, nv);
+    return;
+  }
+  json_t *items = json_array();
+  for (int i = 0; i < shown; i++) {
+    json_t *item = product_render(&rows[i]);
+    product_attach_variants(item, vs, nv);
+    json_array_append_new(items, item);
+  }
   const char *next =
       n > q.limit ? cursor_after(req->arena, q.sort, &rows[shown - 1]) : NULL;
   json_t *body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
@@ -225,7 +266,14 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
   const char *id = path_id(req, res);
   if (id == NULL) return;
   bool admin = auth_is_admin(req);
-  const char *key = arena_printf(req->arena, "D|%s", id);
+  const char *currency = http_query(req, "currency");
+  if (currency != NULL && !money_currency_valid(currency)) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     product_price_message(PRICE_BAD_CURRENCY), "currency");
+    return;
+  }
+  const char *key =
+      arena_printf(req->arena, "D|%s|%s", id, currency ? currency : "");
   if (!admin && key != NULL && pcache_reply(st->cache, key, res)) {
     product_cache_headers(res, req, false);
     return;
@@ -238,10 +286,21 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
     return;
   }
   struct product_row p;
+  struct variant_row *vs = NULL;
+  int nv = 0, priced = 1;
   int rc = pstore_product_get(conn, req->arena, id, false, &p);
+  /* In another currency than its own: the product's price-list entry. */
+  if (rc > 0 && currency != NULL && strcmp(currency, p.currency) != 0) {
+    priced = pstore_product_price_in(conn, id, currency, &p.price_minor);
+    if (priced > 0) snprintf(p.currency, sizeof p.currency, "%s", currency);
+  }
+  if (rc > 0 && priced > 0 && p.has_options)
+    nv = pstore_variants_of(conn, req->arena,
+                            arena_printf(req->arena, "{%s}", id), currency,
+                            NULL, &vs);
   db_release(req->svc->db, conn);
-  if (rc < 0) {
-    product_reply_db_failure(res, req, rc);
+  if (rc < 0 || priced < 0 || nv < 0) {
+    product_reply_db_failure(res, req, rc < 0 ? rc : priced < 0 ? priced : nv);
     return;
   }
   /* Drafts are the admins' business; archived products stay readable
@@ -250,7 +309,15 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
     http_reply_error(res, req, API_NOT_FOUND, "no such product", NULL);
     return;
   }
+  if (priced == 0) {
+    http_reply_error(
+        res, req, API_UNPROCESSABLE,
+        arena_printf(req->arena, "the product has no price in %s", currency),
+        "currency");
+    return;
+  }
   json_t *body = product_render(&p);
+  if (body != NULL) product_attach_variants(body, vs, nv);
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (text == NULL) {
@@ -269,6 +336,7 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
 
 struct create_tx {
   struct arena *arena;
+  const char *options_json;
   struct product_new p;
   struct product_row out;
 };
@@ -279,9 +347,18 @@ static int create_body(struct db_conn *c, void *arg) {
   int rc = pstore_category_get(c, t->arena, t->p.category_id, &cat);
   if (rc < 0) return rc;
   if (rc == 0) return OUT_INVALID;
+  rc = pstore_sku_taken(c, t->p.sku, NULL);
+  if (rc < 0) return rc;
+  if (rc > 0) return OUT_CONFLICT;
   rc = pstore_product_insert(c, t->arena, &t->p, &t->out);
   if (rc < 0) return rc;
   if (rc == 0) return OUT_CONFLICT;
+  if (t->options_json != NULL && strcmp(t->options_json, "[]") != 0) {
+    rc = pstore_product_set_options(c, t->p.id, t->options_json);
+    if (rc < 0) return rc;
+    rc = pstore_product_get(c, t->arena, t->p.id, false, &t->out);
+    if (rc <= 0) return rc < 0 ? rc : DB_HARD_ERROR;
+  }
   return product_emit(c, "product.created", &t->out);
 }
 
@@ -300,6 +377,7 @@ void handle_product_create(struct http_request *req,
   uuid_v7(id);
   struct create_tx t = {
       .arena = req->arena,
+      .options_json = d.options_json,
       .p = {.id = id,
             .sku = d.sku,
             .name = d.name,
@@ -352,6 +430,30 @@ static int update_invalid(struct update_tx *t, const char *field,
   return OUT_INVALID;
 }
 
+/* New options must keep every live variant valid (a value may be added, a
+ * used one not taken away); none at all only once no variant is left. */
+static int check_live_variants(struct db_conn *c, struct update_tx *t) {
+  const char **live = NULL;
+  int n = pstore_variant_live_options(c, t->arena, t->id, &live);
+  if (n <= 0) return n;
+  struct product_option *opts = NULL;
+  size_t no = 0;
+  if (!variant_options_parse(t->d.options_json, t->arena, &opts, &no))
+    return DB_HARD_ERROR;
+  for (int i = 0; i < n; i++) {
+    struct variant_choice *ch = NULL;
+    size_t m = 0;
+    const char *bad = NULL;
+    if (!variant_choice_parse(live[i], t->arena, &ch, &m)) return DB_HARD_ERROR;
+    if (product_variant_check(opts, no, ch, m, &bad) != VARIANT_OK) {
+      t->conflict = "the new options leave out values or options that live "
+                    "variants use: delete or change those variants first";
+      return OUT_CONFLICT;
+    }
+  }
+  return 0;
+}
+
 static int update_body(struct db_conn *c, void *arg) {
   struct update_tx *t = arg;
   struct product_draft *d = &t->d;
@@ -383,9 +485,21 @@ static int update_body(struct db_conn *c, void *arg) {
       return OUT_CONFLICT;
     }
   }
+  bool with_options = d->options_json != NULL
+                          ? strcmp(d->options_json, "[]") != 0
+                          : t->before.has_options;
+  if (d->has_stock && with_options)
+    return update_invalid(t, "stock",
+                          "a product with options keeps its stock per variant");
   if (d->has_stock && d->stock < t->before.reserved) {
     t->conflict = "stock cannot go below the units reserved by orders";
     return OUT_CONFLICT;
+  }
+  if (d->options_json != NULL) {
+    rc = check_live_variants(c, t);
+    if (rc < 0) return rc;
+    rc = pstore_product_set_options(c, t->id, d->options_json);
+    if (rc < 0) return rc;
   }
 
   struct product_change ch = {

@@ -9,6 +9,7 @@
 #include "kit/err.h"
 #include "kit/money.h"
 #include "services/product/domain.h"
+#include "services/product/variant_input.h"
 
 static int fail(struct json_error *err, enum api_error code, const char *field,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -158,7 +159,7 @@ int product_draft_read(const void *object, bool partial, bool with_slug,
                        struct arena *a, struct product_draft *out,
                        struct json_error *err) {
   static const char *const statuses[] = {"draft", "active", "archived", NULL};
-  const void *images = NULL, *attributes = NULL;
+  const void *images = NULL, *attributes = NULL, *options = NULL;
   memset(out, 0, sizeof *out);
   out->weight_grams = -1;
 
@@ -175,6 +176,7 @@ int product_draft_read(const void *object, bool partial, bool with_slug,
       {"status", JF_ENUM, false, 0, 0, &out->status, NULL, statuses},
       {"images", JF_ARRAY, false, 0, PRODUCT_IMAGES_MAX, &images},
       {"attributes", JF_OBJECT, false, 0, 0, &attributes},
+      {"options", JF_ARRAY, false, 0, PRODUCT_OPTIONS_MAX, &options},
       {"category", JF_STRING, false, 1, CATEGORY_SLUG_MAX, &out->category_slug},
   };
   size_t count = sizeof fields / sizeof fields[0];
@@ -209,5 +211,12 @@ int product_draft_read(const void *object, bool partial, bool with_slug,
   if (attributes != NULL && read_attributes(attributes, a, out, err) != KIT_OK)
     return KIT_INVALID;
   if (!partial && attributes == NULL) out->attributes_json = "{}";
+  if (options != NULL) {
+    struct product_option *opts = NULL;
+    size_t n = 0;
+    if (variant_options_read(options, a, &opts, &n, &out->options_json, err) !=
+        KIT_OK)
+      return KIT_INVALID;
+  }
   return KIT_OK;
 }

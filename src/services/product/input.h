@@ -24,6 +24,7 @@ struct product_draft {
   const char *attributes_json; /* canonical JSON object text */
   int64_t weight_grams;        /* from attributes, -1 when not given */
   bool has_stock, has_price_minor;
+  const char *options_json; /* canonical [{name, values}], NULL: not given */
 };
 
 /* Reads object (a json_t * object) into *out. partial: a PATCH, where every

@@ -51,6 +51,11 @@ void handle_product_category_list(struct http_request *req,
                                   struct http_response *res);
 void handle_product_category_create(struct http_request *req,
                                     struct http_response *res);
+void handle_variant_create(struct http_request *req, struct http_response *res);
+void handle_variant_update(struct http_request *req, struct http_response *res);
+void handle_variant_delete(struct http_request *req, struct http_response *res);
+void handle_product_prices_put(struct http_request *req,
+                               struct http_response *res);
 void handle_product_batch(struct http_request *req, struct http_response *res);
 void handle_product_reservation_create(struct http_request *req,
                                        struct http_response *res);
@@ -68,6 +73,12 @@ void product_reservation_sweep(void *svc);
 /* The public JSON of a product (new reference). */
 json_t *product_render(const struct product_row *p);
 json_t *product_render_category(const struct category_row *c);
+/* A variant's public JSON (new reference). */
+json_t *product_render_variant(const struct variant_row *v);
+/* Appends to product["variants"] the live variants of v[0..n) that belong
+ * to it. */
+void product_attach_variants(json_t *product, const struct variant_row *v,
+                             int n);
 
 /* Emits product.created/updated/archived with the product as data. */
 int product_emit(struct db_conn *c, const char *type,

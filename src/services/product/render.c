@@ -20,14 +20,39 @@ json_t *product_render(const struct product_row *p) {
   money_format(p->price_minor, p->currency, price);
   return json_pack(
       "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, "
-      "s:s}",
+      "s:s, s:o, s:[]}",
       "id", p->id, "sku", p->sku, "name", p->name, "description",
       p->description, "category_id", p->category_id, "price", price, "currency",
       p->currency, "stock", (json_int_t)p->stock, "available",
       (json_int_t)(p->stock - p->reserved), "status", p->status, "images",
       stored_json(p->images_json, true), "attributes",
       stored_json(p->attributes_json, false), "created_at", p->created_at,
-      "updated_at", p->updated_at);
+      "updated_at", p->updated_at, "options",
+      stored_json(p->options_json != NULL ? p->options_json : "[]", true),
+      "variants");
+}
+
+json_t *product_render_variant(const struct variant_row *v) {
+  char price[MONEY_BUF];
+  if (v->has_price) money_format(v->price_minor, v->currency, price);
+  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:s, s:o, s:o}",
+                   "id", v->id, "product_id", v->product_id, "sku", v->sku,
+                   "options", stored_json(v->options_json, false), "price",
+                   v->has_price ? json_string(price) : json_null(), "currency",
+                   v->currency, "stock", (json_int_t)v->stock, "available",
+                   (json_int_t)(v->stock - v->reserved), "status", v->status,
+                   "images", stored_json(v->images_json, true), "attributes",
+                   stored_json(v->attributes_json, false));
+}
+
+void product_attach_variants(json_t *product, const struct variant_row *v,
+                             int n) {
+  json_t *arr = json_object_get(product, "variants");
+  const char *id = json_string_value(json_object_get(product, "id"));
+  if (arr == NULL || id == NULL) return;
+  for (int i = 0; i < n; i++)
+    if (strcmp(v[i].product_id, id) == 0 && strcmp(v[i].status, "active") == 0)
+      json_array_append_new(arr, product_render_variant(&v[i]));
 }
 
 json_t *product_render_category(const struct category_row *c) {
@@ -40,6 +65,20 @@ int product_emit(struct db_conn *c, const char *type,
                  const struct product_row *p) {
   json_t *data = product_render(p);
   if (data == NULL) return DB_HARD_ERROR;
+  if (p->has_options) {
+    /* Consumers (search, recommendations) index the variants too. */
+    struct arena a;
+    arena_init(&a, 4096);
+    struct variant_row *vs = NULL;
+    int n = pstore_variants_of(c, &a, arena_printf(&a, "{%s}", p->id), NULL,
+                               NULL, &vs);
+    if (n > 0) product_attach_variants(data, vs, n);
+    arena_free(&a);
+    if (n < 0) {
+      json_decref(data);
+      return n;
+    }
+  }
   if (p->weight_grams >= 0)
     json_object_set_new(data, "weight_grams", json_integer(p->weight_grams));
   int rc = bus_emit(c, type, p->id, data);
@@ -51,9 +90,11 @@ int product_emit_inventory(struct db_conn *c, const struct stock_change *ch,
                            const char *reason, int64_t delta_stock,
                            int64_t delta_reserved, const char *order_id) {
   json_t *data =
-      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}", "product_id",
-                ch->product_id, "sku", ch->sku, "stock", (json_int_t)ch->stock,
-                "reserved", (json_int_t)ch->reserved, "available",
+      json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
+                "product_id", ch->product_id, "variant_id",
+                ch->variant_id[0] ? json_string(ch->variant_id) : json_null(),
+                "sku", ch->sku, "stock", (json_int_t)ch->stock, "reserved",
+                (json_int_t)ch->reserved, "available",
                 (json_int_t)(ch->stock - ch->reserved), "delta_stock",
                 (json_int_t)delta_stock, "delta_reserved",
                 (json_int_t)delta_reserved, "reason", reason, "order_id",

@@ -15,7 +15,7 @@
 #include "services/product/domain.h"
 
 /* The declared statements; the count is checked against the table. */
-#define PRODUCT_STATEMENT_COUNT 29
+#define PRODUCT_STATEMENT_COUNT 51
 extern const struct db_statement product_statements[PRODUCT_STATEMENT_COUNT];
 
 struct product_row {
@@ -29,6 +29,42 @@ struct product_row {
   const char *images_json, *attributes_json;
   int64_t weight_grams;                /* -1 when the product has none */
   const char *created_at, *updated_at; /* RFC 3339 UTC */
+  /* [{name, values}] as JSON text; a product with options sells only its
+   * variants, and stock/reserved are then the sums over them. */
+  const char *options_json;
+  bool has_options;
+  bool has_price; /* false: a listing's currency the product has no price in */
+};
+
+/* A variant as read, its price in the currency asked for. */
+struct variant_row {
+  char id[37], product_id[37];
+  const char *sku, *options_json; /* options: {"size": "M"} */
+  int64_t price_minor;            /* the product's when it has none */
+  bool has_price;                 /* false: no price in that currency */
+  bool own_price;                 /* a price of its own (product currency) */
+  char currency[4];
+  int64_t stock, reserved;
+  char status[12];
+  const char *images_json, *attributes_json;
+  int64_t weight_grams; /* -1 when none */
+  const char *created_at, *updated_at;
+};
+
+struct variant_new {
+  const char *id, *product_id, *sku, *options_json;
+  int64_t price_minor;
+  bool has_price; /* false: the product's price */
+  int64_t stock;
+  const char *images_json, *attributes_json;
+};
+
+/* NULL / false leaves a column as it is; set_price with price_minor < 0
+ * clears the variant's own price (it takes the product's). */
+struct variant_change {
+  const char *sku, *options_json, *images_json, *attributes_json, *status;
+  int64_t price_minor, stock;
+  bool set_price, has_stock;
 };
 
 /* A product to insert; every field set (defaults applied by the caller). */
@@ -75,6 +111,7 @@ struct reservation_row {
 /* What moved on one product: for inventory.changed. */
 struct stock_change {
   char product_id[37];
+  char variant_id[37]; /* "" for the product's own stock */
   const char *sku;
   int64_t stock, reserved;
   int64_t quantity; /* units of the line that moved */
@@ -88,6 +125,8 @@ int pstore_product_get(struct db_conn *c, struct arena *a, const char *id,
 int pstore_product_update(struct db_conn *c, struct arena *a, const char *id,
                           const struct product_change *ch,
                           struct product_row *out);
+/* Locks the SKU for the transaction, then answers > 0 when a product or a
+ * variant other than except_id (may be NULL) has it. */
 int pstore_sku_taken(struct db_conn *c, const char *sku, const char *except_id);
 int pstore_product_count(struct db_conn *c, int64_t *count);
 int pstore_product_list(struct db_conn *c, struct arena *a,
@@ -107,6 +146,17 @@ int pstore_adjustment_insert(struct db_conn *c, const char *id,
                              const char *reason, int64_t stock_after,
                              const char *actor_id, const char **created_at,
                              struct arena *a);
+int pstore_adjustment_insert_variant(struct db_conn *c, const char *id,
+                                     const char *product_id,
+                                     const char *variant_id, int64_t delta,
+                                     const char *reason, int64_t stock_after,
+                                     const char *actor_id,
+                                     const char **created_at, struct arena *a);
+/* Adds delta to a variant's stock (same rule as pstore_stock_adjust): 1
+ * applied (out filled), 0 refused or no such variant of the product. */
+int pstore_variant_stock_adjust(struct db_conn *c, struct arena *a,
+                                const char *variant_id, const char *product_id,
+                                int64_t delta, struct stock_change *out);
 
 /* --- categories --- */
 int pstore_category_get(struct db_conn *c, struct arena *a, const char *id,
@@ -131,11 +181,20 @@ int pstore_reservation_get(struct db_conn *c, struct arena *a,
 int pstore_reservation_lines(struct db_conn *c, struct arena *a,
                              const char *order_id,
                              struct reservation_line **lines);
-/* Takes quantity units of an active product if available: 1 taken (change
- * filled), 0 not enough (or not active / unknown). Adds the line. */
+/* Takes quantity units of an active product without options, or of one live
+ * variant (variant_id not NULL/""), if available: one conditional UPDATE.
+ * 1 taken (change filled), 0 not enough (or not active / unknown / a
+ * product with options without variant). Adds the line. */
 int pstore_reserve_line(struct db_conn *c, struct arena *a,
                         const char *order_id, const char *product_id,
-                        int64_t quantity, struct stock_change *change);
+                        const char *variant_id, int64_t quantity,
+                        struct stock_change *change);
+/* 1 when the product exists, *has_options telling whether it has options. */
+int pstore_product_kind(struct db_conn *c, const char *product_id,
+                        bool *has_options);
+/* 1 when the variant exists and belongs to the product (any status). */
+int pstore_variant_exists(struct db_conn *c, const char *variant_id,
+                          const char *product_id);
 /* 1 when the product exists (any status): tells "unknown" from "short". */
 int pstore_product_exists(struct db_conn *c, const char *product_id);
 /* Locks the reservation's products in id order (before moving units). */
@@ -147,6 +206,46 @@ int pstore_move_units(struct db_conn *c, struct arena *a, const char *order_id,
                       enum unit_move move, struct stock_change **changes);
 int pstore_reservation_set_status(struct db_conn *c, const char *order_id,
                                   const char *status);
+/* --- options, variants, prices --- */
+int pstore_product_set_options(struct db_conn *c, const char *id,
+                               const char *options_json);
+/* 1 with *minor when the product's price list has the currency, else 0. */
+int pstore_product_price_in(struct db_conn *c, const char *id,
+                            const char *currency, int64_t *minor);
+/* Replaces the price list (entries already checked, minor filled). */
+int pstore_product_prices_set(struct db_conn *c, struct arena *a,
+                              const char *id, const struct price_entry *list,
+                              size_t n);
+int pstore_variant_prices_set(struct db_conn *c, struct arena *a,
+                              const char *variant_id,
+                              const struct price_entry *list, size_t n);
+/* The product's price list, by currency (amount NULL, minor set). */
+int pstore_product_prices(struct db_conn *c, struct arena *a, const char *id,
+                          struct price_entry **list);
+/* The live variants of the products (a "{uuid,...}" array literal) and the
+ * variants named in variant_ids_array (any status; may be NULL), priced in
+ * currency (NULL: each product's own), by product then id. */
+int pstore_variants_of(struct db_conn *c, struct arena *a,
+                       const char *product_ids_array, const char *currency,
+                       const char *variant_ids_array,
+                       struct variant_row **rows);
+/* Locks one variant (id, product_id, sku, options, price_minor (-1: none of
+ * its own), stock, reserved, status filled). */
+int pstore_variant_get_for_update(struct db_conn *c, struct arena *a,
+                                  const char *id, struct variant_row *out);
+int pstore_variant_insert(struct db_conn *c, struct arena *a,
+                          const struct variant_new *v);
+int pstore_variant_update(struct db_conn *c, struct arena *a, const char *id,
+                          const struct variant_change *ch);
+/* > 0 when another live variant of the product has these options. */
+int pstore_variant_combination_taken(struct db_conn *c, const char *product_id,
+                                     const char *options_json,
+                                     const char *except_id);
+/* The options (JSON text) of the product's live variants. */
+int pstore_variant_live_options(struct db_conn *c, struct arena *a,
+                                const char *product_id,
+                                const char ***options_json);
+
 /* Order ids of live reservations past expiry (at most limit). */
 int pstore_expired_reservations(struct db_conn *c, struct arena *a, int limit,
                                 char (**ids)[37]);
