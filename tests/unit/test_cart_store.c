@@ -103,7 +103,7 @@ static void test_create_load_and_expiry(void **state) {
   struct cart_record c;
   assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_NOT_FOUND);
   char created[32];
-  assert_int_equal(cart_store_create(pool, id, "u-1", created), KIT_OK);
+  assert_int_equal(cart_store_create(pool, id, "u-1", "USD", created), KIT_OK);
   assert_true(ttl(id) > CART_TTL_SECONDS - 5);
   set_ttl(id, "100");
   assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_OK);
@@ -127,7 +127,7 @@ static void test_add_caps_and_snapshots(void **state) {
   int64_t q = 0;
   struct cart_line s1 = snapshot(P1, 1999);
   assert_int_equal(cart_store_add(pool, id, &s1, 1, 99, &q), KIT_NOT_FOUND);
-  assert_int_equal(cart_store_create(pool, id, "", NULL), KIT_OK);
+  assert_int_equal(cart_store_create(pool, id, "", "USD", NULL), KIT_OK);
   assert_int_equal(cart_store_add(pool, id, &s1, 2, 5, &q), KIT_OK);
   assert_i64(q, 2);
   assert_int_equal(cart_store_add(pool, id, &s1, 3, 5, &q), KIT_OK);
@@ -160,7 +160,7 @@ static void test_set_remove_clear(void **state) {
   arena_init(&a, 4096);
   int64_t q = 0;
   struct cart_line s1 = snapshot(P1, 100), s2 = snapshot(P2, 250);
-  assert_int_equal(cart_store_create(pool, id, "", NULL), KIT_OK);
+  assert_int_equal(cart_store_create(pool, id, "", "USD", NULL), KIT_OK);
   assert_int_equal(cart_store_add(pool, id, &s1, 1, 99, &q), KIT_OK);
   /* Changing a line that is not there is refused. */
   s2.quantity = 4;
@@ -195,8 +195,8 @@ static void test_merge(void **state) {
   arena_init(&a, 4096);
   int64_t q = 0;
   struct cart_line s1 = snapshot(P1, 100), s2 = snapshot(P2, 250);
-  assert_int_equal(cart_store_create(pool, target, "u-2", NULL), KIT_OK);
-  assert_int_equal(cart_store_create(pool, source, "", NULL), KIT_OK);
+  assert_int_equal(cart_store_create(pool, target, "u-2", "USD", NULL), KIT_OK);
+  assert_int_equal(cart_store_create(pool, source, "", "USD", NULL), KIT_OK);
   assert_int_equal(cart_store_add(pool, target, &s1, 1, 99, &q), KIT_OK);
   assert_int_equal(cart_store_add(pool, source, &s2, 2, 99, &q), KIT_OK);
   struct cart_line merged[2] = {s1, s2};
@@ -211,7 +211,7 @@ static void test_merge(void **state) {
   assert_i64(line_of(&c, P2)->quantity, 2);
   assert_string_equal(c.user_id, "u-2");
   /* Nothing to write: the source still goes. */
-  assert_int_equal(cart_store_create(pool, source, "", NULL), KIT_OK);
+  assert_int_equal(cart_store_create(pool, source, "", "USD", NULL), KIT_OK);
   assert_int_equal(cart_store_merge(pool, target, NULL, 0, source), KIT_OK);
   assert_int_equal(cart_store_load(pool, &a, source, &c), KIT_NOT_FOUND);
   drop(target);

@@ -12,17 +12,64 @@
 #include "kit/money.h"
 #include "kit/service.h"
 
+/* Fills c from one product (it) of the batch answer, or from one of its
+ * variants when variant_id is given. */
+static void fill_item(struct http_request *req, const json_t *it,
+                      const char *variant_id, struct catalog_item *c) {
+  const char *price = json_string_value(json_object_get(it, "price"));
+  const char *currency = json_string_value(json_object_get(it, "currency"));
+  const char *status = json_string_value(json_object_get(it, "status"));
+  const char *sku = json_string_value(json_object_get(it, "sku"));
+  const char *name = json_string_value(json_object_get(it, "name"));
+  json_t *avail = json_object_get(it, "available");
+  c->found = true;
+  c->has_options = json_is_true(json_object_get(it, "has_options"));
+  c->active = status != NULL && strcmp(status, "active") == 0;
+  c->name = arena_strdup(req->arena, name ? name : "");
+  if (variant_id != NULL && variant_id[0] != '\0') {
+    size_t j;
+    const json_t *v, *match = NULL;
+    json_array_foreach(json_object_get(it, "variants"), j, v) {
+      const char *vid = json_string_value(json_object_get(v, "id"));
+      if (vid != NULL && strcasecmp(vid, variant_id) == 0) match = v;
+    }
+    if (match == NULL) return;
+    c->variant_found = true;
+    price = json_string_value(json_object_get(match, "price"));
+    currency = json_string_value(json_object_get(match, "currency"));
+    status = json_string_value(json_object_get(match, "status"));
+    sku = json_string_value(json_object_get(match, "sku"));
+    avail = json_object_get(match, "available");
+    c->active = c->active && status != NULL && strcmp(status, "active") == 0;
+  }
+  c->sku = arena_strdup(req->arena, sku ? sku : "");
+  c->available = json_is_integer(avail) ? json_integer_value(avail) : 0;
+  if (currency != NULL)
+    snprintf(c->currency, sizeof c->currency, "%s", currency);
+  c->unpriced = price == NULL || currency == NULL ||
+                money_parse(price, currency, &c->price) != KIT_OK;
+}
+
 enum api_error cart_catalog_lookup(struct http_request *req,
-                                   const char *const *ids, size_t n,
+                                   const char *const *ids,
+                                   const char *const *variant_ids, size_t n,
+                                   const char *currency,
                                    struct catalog_item *out) {
   memset(out, 0, sizeof *out * n);
   if (n == 0) return API_OK;
   enum api_error result = API_INTERNAL_ERROR;
   json_t *body = json_object();
   json_t *arr = json_array();
-  for (size_t i = 0; i < n; i++)
+  json_t *varr = json_array();
+  for (size_t i = 0; i < n; i++) {
     json_array_append_new(arr, json_string(ids[i]));
+    if (variant_ids != NULL && variant_ids[i] != NULL && variant_ids[i][0])
+      json_array_append_new(varr, json_string(variant_ids[i]));
+  }
   json_object_set_new(body, "ids", arr);
+  json_object_set_new(body, "variant_ids", varr);
+  if (currency != NULL)
+    json_object_set_new(body, "currency", json_string(currency));
   char *text = json_dumps(body, JSON_COMPACT);
   json_decref(body);
   if (text == NULL) return API_INTERNAL_ERROR;
@@ -60,24 +107,10 @@ enum api_error cart_catalog_lookup(struct http_request *req,
   json_t *it;
   json_array_foreach(items, idx, it) {
     const char *id = json_string_value(json_object_get(it, "id"));
-    const char *price = json_string_value(json_object_get(it, "price"));
-    const char *currency = json_string_value(json_object_get(it, "currency"));
-    const char *status = json_string_value(json_object_get(it, "status"));
-    const char *sku = json_string_value(json_object_get(it, "sku"));
-    const char *name = json_string_value(json_object_get(it, "name"));
-    json_t *avail = json_object_get(it, "available");
-    if (id == NULL || price == NULL || currency == NULL) continue;
-    for (size_t i = 0; i < n; i++) {
-      if (strcasecmp(ids[i], id) != 0) continue;
-      struct catalog_item *c = &out[i];
-      if (money_parse(price, currency, &c->price) != KIT_OK) break;
-      c->found = true;
-      c->active = status != NULL && strcmp(status, "active") == 0;
-      snprintf(c->currency, sizeof c->currency, "%s", currency);
-      c->sku = arena_strdup(req->arena, sku ? sku : "");
-      c->name = arena_strdup(req->arena, name ? name : "");
-      c->available = json_is_integer(avail) ? json_integer_value(avail) : 0;
-    }
+    if (id == NULL) continue;
+    for (size_t i = 0; i < n; i++)
+      if (strcasecmp(ids[i], id) == 0)
+        fill_item(req, it, variant_ids ? variant_ids[i] : NULL, &out[i]);
   }
   result = API_OK;
 cleanup:

@@ -19,6 +19,12 @@ int64_t cart_quantity_cap(int64_t available) {
   return available < CART_MAX_QUANTITY ? available : CART_MAX_QUANTITY;
 }
 
+bool cart_line_matches(const struct cart_line *l,
+                       const struct catalog_item *c) {
+  if (c->unpriced) return false;
+  return l->variant_id[0] != '\0' ? c->variant_found : !c->has_options;
+}
+
 bool cart_reprice(const struct cart_line *lines, const struct catalog_item *cat,
                   size_t n, struct cart_view_line *view,
                   struct cart_totals *totals) {
@@ -32,7 +38,8 @@ bool cart_reprice(const struct cart_line *lines, const struct catalog_item *cat,
     /* A product that vanished or changed currency cannot be bought from
      * this line; it keeps showing its snapshot so the customer sees what
      * it was. */
-    bool same_currency = c->found && strcmp(c->currency, l->currency) == 0;
+    bool same_currency = c->found && cart_line_matches(l, c) &&
+                         strcmp(c->currency, l->currency) == 0;
     v->available = c->found && c->active && same_currency && c->available > 0;
     v->available_quantity = v->available ? c->available : 0;
     v->unit_price = same_currency ? c->price : l->snapshot_price;

@@ -24,9 +24,10 @@
 /* A line as stored: the snapshot taken when the product was added. */
 struct cart_line {
   char product_id[UUID_STR_LEN];
-  const char *sku;        /* borrowed (arena) */
-  const char *name;       /* borrowed (arena) */
-  int64_t snapshot_price; /* minor units */
+  char variant_id[UUID_STR_LEN]; /* "" for a product without options */
+  const char *sku;               /* borrowed (arena) */
+  const char *name;              /* borrowed (arena) */
+  int64_t snapshot_price;        /* minor units */
   char currency[4];
   int64_t quantity;
 };
@@ -34,10 +35,13 @@ struct cart_line {
 /* What the catalog says about a product today. */
 struct catalog_item {
   bool found;
-  bool active;      /* status "active" */
-  const char *sku;  /* borrowed */
-  const char *name; /* borrowed */
-  int64_t price;    /* minor units */
+  bool active;        /* status "active" (and the variant live) */
+  bool has_options;   /* the product sells only its variants */
+  bool variant_found; /* the line's variant_id is a variant of the product */
+  bool unpriced;      /* no price in the currency asked for */
+  const char *sku;    /* borrowed */
+  const char *name;   /* borrowed */
+  int64_t price;      /* minor units */
   char currency[4];
   int64_t available; /* on hand minus reservations */
 };
@@ -72,6 +76,11 @@ enum cart_quantity_check cart_check_quantity(int64_t quantity,
 /* The largest quantity a line may hold given stock: min(99, available),
  * never below 0. */
 int64_t cart_quantity_cap(int64_t available);
+
+/* true when cat can price and sell line l: priced in the cart's currency,
+ * and a variant line names a variant of the product, while a line without
+ * a variant is for a product without options. */
+bool cart_line_matches(const struct cart_line *l, const struct catalog_item *c);
 
 /* Prices and flags lines[0..n) against cat[0..n) (cat[i] describes
  * lines[i]) into view[0..n) and sums the totals. Returns false when a sum

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kit/handler.h"
 #include "kit/auth.h"
+#include "kit/handler.h"
 #include "kit/json.h"
 #include "kit/log.h"
 #include "kit/money.h"
@@ -78,7 +78,23 @@ static bool load_accessible(struct http_request *req, struct http_response *res,
 
 static int line_cmp(const void *a, const void *b) {
   const struct cart_line *x = a, *y = b;
-  return strcmp(x->product_id, y->product_id);
+  int c = strcmp(x->product_id, y->product_id);
+  return c != 0 ? c : strcmp(x->variant_id, y->variant_id);
+}
+
+/* Looks up the lines' products and variants in the cart's currency. */
+static enum api_error lookup_lines(struct http_request *req,
+                                   const struct cart_line *lines, size_t n,
+                                   const char *currency,
+                                   struct catalog_item *cat) {
+  const char **ids = arena_alloc(req->arena, sizeof *ids * (n + 1));
+  const char **vids = arena_alloc(req->arena, sizeof *vids * (n + 1));
+  if (ids == NULL || vids == NULL) return API_INTERNAL_ERROR;
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = lines[i].product_id;
+    vids[i] = lines[i].variant_id;
+  }
+  return cart_catalog_lookup(req, ids, vids, n, currency, cat);
 }
 
 static void reply_api_error(struct http_response *res,
@@ -95,16 +111,13 @@ static void reply_cart(struct http_request *req, struct http_response *res,
                        unsigned status, struct cart_record *cart) {
   size_t n = cart->line_count;
   if (n > 1) qsort(cart->lines, n, sizeof *cart->lines, line_cmp);
-  const char **ids = arena_alloc(req->arena, sizeof *ids * (n + 1));
   struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
   struct cart_view_line *view = arena_alloc(req->arena, sizeof *view * (n + 1));
-  if (ids == NULL || cat == NULL || view == NULL) {
+  if (cat == NULL || view == NULL) {
     http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    ids[i] = cart->lines[i].product_id;
-  enum api_error e = cart_catalog_lookup(req, ids, n, cat);
+  enum api_error e = lookup_lines(req, cart->lines, n, cart->currency, cat);
   if (e != API_OK) {
     reply_api_error(res, req, e);
     return;
@@ -115,8 +128,7 @@ static void reply_cart(struct http_request *req, struct http_response *res,
                      NULL);
     return;
   }
-  const char *currency =
-      n > 0 ? cart->lines[0].currency : CART_DEFAULT_CURRENCY;
+  const char *currency = cart->currency;
   json_t *items = json_array();
   char buf[MONEY_BUF], snap[MONEY_BUF], total[MONEY_BUF];
   for (size_t i = 0; i < n; i++) {
@@ -124,10 +136,11 @@ static void reply_cart(struct http_request *req, struct http_response *res,
     const struct cart_view_line *v = &view[i];
     json_array_append_new(
         items,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:b, s:b, "
-                  "s:I}",
-                  "product_id", l->product_id, "sku",
-                  cat[i].found ? cat[i].sku : l->sku, "name",
+        json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:b, "
+                  "s:b, s:I}",
+                  "product_id", l->product_id, "variant_id",
+                  l->variant_id[0] ? json_string(l->variant_id) : json_null(),
+                  "sku", cat[i].found ? cat[i].sku : l->sku, "name",
                   cat[i].found ? cat[i].name : l->name, "unit_price",
                   money_format(v->unit_price, l->currency, buf), "currency",
                   l->currency, "quantity", (json_int_t)l->quantity,
@@ -151,18 +164,45 @@ static void reply_cart(struct http_request *req, struct http_response *res,
   json_decref(body);
 }
 
-/* Reads today's record of one product; answers and returns false when it
- * cannot be bought. */
-static bool lookup_product(struct http_request *req, struct http_response *res,
-                           const char *product_id, struct catalog_item *item) {
-  const char *ids[1] = {product_id};
-  enum api_error e = cart_catalog_lookup(req, ids, 1, item);
+/* Reads today's record of one line's product (and variant) in the cart's
+ * currency; answers and returns false when it cannot be bought. */
+static bool lookup_line(struct http_request *req, struct http_response *res,
+                        const struct cart_line *line, const char *currency,
+                        struct catalog_item *item) {
+  enum api_error e = lookup_lines(req, line, 1, currency, item);
   if (e != API_OK) {
     reply_api_error(res, req, e);
     return false;
   }
   if (!item->found || !item->active) {
-    http_reply_error(res, req, API_UNPROCESSABLE, "no such product for sale",
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     line->variant_id[0] && item->found && item->variant_found
+                         ? "this variant is not for sale"
+                         : "no such product for sale",
+                     item->found && item->variant_found ? "variant_id"
+                                                        : "product_id");
+    return false;
+  }
+  if (line->variant_id[0] == '\0' && item->has_options) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "variant_id is required: the product has options",
+                     "variant_id");
+    return false;
+  }
+  if (line->variant_id[0] != '\0' && !item->variant_found) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     item->has_options
+                         ? "variant_id is not a variant of this product"
+                         : "the product has no variants",
+                     "variant_id");
+    return false;
+  }
+  if (item->unpriced) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     arena_printf(req->arena,
+                                  "the product %s has no price in %s, the "
+                                  "cart's currency",
+                                  line->product_id, currency),
                      "product_id");
     return false;
   }
@@ -172,21 +212,34 @@ static bool lookup_product(struct http_request *req, struct http_response *res,
 /* --- public routes -----------------------------------------------------------
  */
 
-/* POST /api/v1/carts: a guest cart, or one bound to the signed-in caller. */
+/* POST /api/v1/carts {currency?}: a guest cart, or one bound to the
+ * signed-in caller, in the currency the storefront chose (default USD). */
 void cart_handle_create(struct http_request *req, struct http_response *res) {
+  const char *currency = NULL;
   if (req->body_len > 0) {
+    const struct json_field fields[] = {
+        {"currency", JF_STRING, false, 3, 3, &currency, .nullable = true},
+    };
     struct json_doc *doc = NULL;
-    bool body_ok = http_read_body(req, res, NULL, 0, true, &doc);
+    bool body_ok = http_read_body(req, res, fields, 1, true, &doc);
     json_doc_free(doc);
     if (!body_ok) return;
+  }
+  if (currency == NULL) currency = CART_DEFAULT_CURRENCY;
+  if (!money_currency_valid(currency)) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "currency must be an ISO 4217 code such as \"EUR\"",
+                     "currency");
+    return;
   }
   /* The new cart is empty: rendered from what was written, no reload. */
   struct cart_record cart;
   memset(&cart, 0, sizeof cart);
   cart_new_id(cart.id);
   snprintf(cart.user_id, sizeof cart.user_id, "%s", caller_id(req));
-  int rc =
-      cart_store_create(req->svc->kv, cart.id, cart.user_id, cart.created_at);
+  snprintf(cart.currency, sizeof cart.currency, "%s", currency);
+  int rc = cart_store_create(req->svc->kv, cart.id, cart.user_id, cart.currency,
+                             cart.created_at);
   if (rc != KIT_OK) {
     reply_store_error(res, req, rc, "no such cart");
     return;
@@ -201,11 +254,15 @@ void cart_handle_get(struct http_request *req, struct http_response *res) {
   reply_cart(req, res, 200, &cart);
 }
 
+/* The line named by id: its variant id, or its product id when the line
+ * has no variant (a product without options). */
 static const struct cart_line *find_line(const struct cart_record *cart,
-                                         const char *product_id) {
-  for (size_t i = 0; i < cart->line_count; i++)
-    if (strcmp(cart->lines[i].product_id, product_id) == 0)
-      return &cart->lines[i];
+                                         const char *id) {
+  for (size_t i = 0; i < cart->line_count; i++) {
+    const struct cart_line *l = &cart->lines[i];
+    if (strcmp(l->variant_id[0] ? l->variant_id : l->product_id, id) == 0)
+      return l;
+  }
   return NULL;
 }
 
@@ -220,42 +277,39 @@ static void reply_reloaded(struct http_request *req, struct http_response *res,
   reply_cart(req, res, status, &cart);
 }
 
-/* POST /api/v1/carts/{id}/items {product_id, quantity}: adds units to a
- * line (creating it); the line may hold at most 99 and at most what is in
- * stock. */
+/* POST /api/v1/carts/{id}/items {product_id, variant_id?, quantity}: adds
+ * units to a line (creating it), priced in the cart's currency; variant_id
+ * is required for a product with options. The line may hold at most 99 and
+ * at most what is in stock (of that variant). */
 void cart_handle_add_item(struct http_request *req, struct http_response *res) {
-  const char *product_id = NULL;
+  const char *product_id = NULL, *variant_id = NULL;
   int64_t quantity = 0;
   const struct json_field fields[] = {
       {"product_id", JF_UUID, true, 0, 0, &product_id},
       {"quantity", JF_INT, true, 1, CART_MAX_QUANTITY, &quantity},
+      {"variant_id", JF_UUID, false, 0, 0, &variant_id, .nullable = true},
   };
   struct json_doc *doc = NULL;
-  bool body_ok = http_read_body(req, res, fields, 2, true, &doc);
+  bool body_ok = http_read_body(req, res, fields, 3, true, &doc);
   json_doc_free(doc);
   if (!body_ok) return;
   struct cart_record cart;
   if (!load_accessible(req, res, &cart)) return;
-  struct catalog_item item;
-  if (!lookup_product(req, res, product_id, &item)) return;
-  if (cart.line_count > 0 && find_line(&cart, product_id) == NULL &&
-      strcmp(cart.lines[0].currency, item.currency) != 0) {
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "the product is priced in another currency than the cart",
-                     "product_id");
-    return;
-  }
-  struct cart_line snapshot = {.sku = item.sku,
-                               .name = item.name,
-                               .snapshot_price = item.price,
-                               .quantity = 0};
+  struct cart_line snapshot = {.quantity = 0};
   snprintf(snapshot.product_id, sizeof snapshot.product_id, "%s", product_id);
-  snprintf(snapshot.currency, sizeof snapshot.currency, "%s", item.currency);
+  snprintf(snapshot.variant_id, sizeof snapshot.variant_id, "%s",
+           variant_id ? variant_id : "");
+  struct catalog_item item;
+  if (!lookup_line(req, res, &snapshot, cart.currency, &item)) return;
+  snapshot.sku = item.sku;
+  snapshot.name = item.name;
+  snapshot.snapshot_price = item.price;
+  snprintf(snapshot.currency, sizeof snapshot.currency, "%s", cart.currency);
 
   int64_t cap = cart_quantity_cap(item.available);
   int64_t new_quantity = 0;
   int rc = cart_store_add(req->svc->kv, cart.id, &snapshot, quantity, cap,
-                      &new_quantity);
+                          &new_quantity);
   if (rc == KIT_CONFLICT) {
     char details[96];
     if (new_quantity == 0) {
@@ -280,7 +334,8 @@ void cart_handle_add_item(struct http_request *req, struct http_response *res) {
   reply_reloaded(req, res, 201, cart.id);
 }
 
-/* PATCH /api/v1/carts/{id}/items/{product_id} {quantity} */
+/* PATCH /api/v1/carts/{id}/items/{line} {quantity}: the line is named by
+ * its variant id, or its product id when it has no variant. */
 void cart_handle_update_item(struct http_request *req,
                              struct http_response *res) {
   int64_t quantity = 0;
@@ -302,7 +357,7 @@ void cart_handle_update_item(struct http_request *req,
     return;
   }
   struct catalog_item item;
-  if (!lookup_product(req, res, pid, &item)) return;
+  if (!lookup_line(req, res, line, cart.currency, &item)) return;
   if (cart_check_quantity(quantity, item.available) != CART_QTY_OK) {
     char details[64];
     snprintf(details, sizeof details, "available: %lld",
@@ -320,7 +375,7 @@ void cart_handle_update_item(struct http_request *req,
   reply_reloaded(req, res, 200, cart.id);
 }
 
-/* DELETE /api/v1/carts/{id}/items/{product_id} */
+/* DELETE /api/v1/carts/{id}/items/{line} (variant id or product id) */
 void cart_handle_remove_item(struct http_request *req,
                              struct http_response *res) {
   struct cart_record cart;
@@ -378,15 +433,12 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
   /* The merged lines: every source line, added to the target's line. */
   size_t n = source.line_count;
   struct cart_line *merged = arena_alloc(req->arena, sizeof *merged * (n + 1));
-  const char **ids = arena_alloc(req->arena, sizeof *ids * (n + 1));
   struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
-  if (merged == NULL || ids == NULL || cat == NULL) {
+  if (merged == NULL || cat == NULL) {
     http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    ids[i] = source.lines[i].product_id;
-  enum api_error e = cart_catalog_lookup(req, ids, n, cat);
+  enum api_error e = lookup_lines(req, source.lines, n, target.currency, cat);
   if (e != API_OK) {
     reply_api_error(res, req, e);
     return;
@@ -395,10 +447,10 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
   size_t target_lines = target.line_count;
   for (size_t i = 0; i < n; i++) {
     const struct cart_line *s = &source.lines[i];
-    const struct cart_line *t = find_line(&target, s->product_id);
+    const struct cart_line *t =
+        find_line(&target, s->variant_id[0] ? s->variant_id : s->product_id);
     if (t == NULL && target_lines >= CART_MAX_LINES) continue;
-    if (t == NULL && target.line_count > 0 &&
-        strcmp(target.lines[0].currency, s->currency) != 0)
+    if (strcmp(target.currency, s->currency) != 0)
       continue; /* another currency cannot join this cart */
     struct cart_line l = t ? *t : *s;
     int64_t want = s->quantity + (t ? t->quantity : 0);
@@ -448,16 +500,18 @@ void cart_handle_internal_get(struct http_request *req,
     const struct cart_line *l = &cart.lines[i];
     json_array_append_new(
         items,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "product_id", l->product_id,
+        json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:I}", "product_id",
+                  l->product_id, "variant_id",
+                  l->variant_id[0] ? json_string(l->variant_id) : json_null(),
                   "sku", l->sku, "name", l->name, "unit_price",
                   money_format(l->snapshot_price, l->currency, price),
                   "currency", l->currency, "quantity",
                   (json_int_t)l->quantity));
   }
   json_t *body =
-      json_pack("{s:s, s:o, s:o}", "id", cart.id, "user_id",
+      json_pack("{s:s, s:o, s:o, s:s}", "id", cart.id, "user_id",
                 cart.user_id[0] ? json_string(cart.user_id) : json_null(),
-                "items", items);
+                "items", items, "currency", cart.currency);
   http_reply_json(res, 200, body);
   json_decref(body);
 }

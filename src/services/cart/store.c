@@ -17,8 +17,13 @@ static void cart_key(const char *id, char out[64]) {
   snprintf(out, 64, "cart:%s", id);
 }
 
-static void line_field(const char *product_id, char out[64]) {
-  snprintf(out, 64, "i:%s", product_id);
+/* A line's field: its variant id, or its product id when it has none. */
+static void line_field(const char *key, char out[64]) {
+  snprintf(out, 64, "i:%s", key);
+}
+
+static const char *line_key(const struct cart_line *l) {
+  return l->variant_id[0] != '\0' ? l->variant_id : l->product_id;
 }
 
 static void ttl_text(char out[TTL_TEXT_SIZE]) {
@@ -36,19 +41,22 @@ static void now_rfc3339(char out[32]) {
 static char *line_encode(const struct cart_line *l) {
   char price[MONEY_BUF];
   money_format(l->snapshot_price, l->currency, price);
-  json_t *o =
-      json_pack("{s:s, s:s, s:s, s:s, s:I}", "sku", l->sku ? l->sku : "",
-                "name", l->name ? l->name : "", "unit_price", price, "currency",
-                l->currency, "quantity", (json_int_t)l->quantity);
+  json_t *o = json_pack(
+      "{s:s, s:s, s:s, s:s, s:I, s:s}", "sku", l->sku ? l->sku : "", "name",
+      l->name ? l->name : "", "unit_price", price, "currency", l->currency,
+      "quantity", (json_int_t)l->quantity, "product_id", l->product_id);
+  if (o != NULL && l->variant_id[0] != '\0')
+    json_object_set_new(o, "variant_id", json_string(l->variant_id));
   if (o == NULL) return NULL;
   char *s = json_dumps(o, JSON_COMPACT);
   json_decref(o);
   return s;
 }
 
-/* Parses a stored line; false when it is not one of ours. */
-static bool line_decode(struct arena *arena, const char *product_id,
-                        const char *text, size_t len, struct cart_line *out) {
+/* Parses a stored line; false when it is not one of ours. key is the
+ * field's id: the product id of lines written before variants existed. */
+static bool line_decode(struct arena *arena, const char *key, const char *text,
+                        size_t len, struct cart_line *out) {
   json_error_t jerr;
   json_t *o = json_loadb(text, len, 0, &jerr);
   if (o == NULL) return false;
@@ -62,7 +70,10 @@ static bool line_decode(struct arena *arena, const char *product_id,
       strlen(currency) != 3 || !json_is_number(qty))
     goto cleanup;
   memset(out, 0, sizeof *out);
-  snprintf(out->product_id, sizeof out->product_id, "%s", product_id);
+  const char *pid = json_string_value(json_object_get(o, "product_id"));
+  const char *vid = json_string_value(json_object_get(o, "variant_id"));
+  snprintf(out->product_id, sizeof out->product_id, "%s", pid ? pid : key);
+  snprintf(out->variant_id, sizeof out->variant_id, "%s", vid ? vid : "");
   snprintf(out->currency, sizeof out->currency, "%s", currency);
   if (money_parse(price, currency, &out->snapshot_price) != KIT_OK)
     goto cleanup;
@@ -87,13 +98,13 @@ static int reply_status(int rc, const struct kv_reply *r) {
 }
 
 int cart_store_create(struct kv_pool *kv, const char *id, const char *user_id,
-                      char created_at[32]) {
+                      const char *currency, char created_at[32]) {
   char key[64], ttl[TTL_TEXT_SIZE], created[32];
   cart_key(id, key);
   ttl_text(ttl);
   now_rfc3339(created);
-  json_t *meta = json_pack("{s:s, s:s}", "user_id", user_id ? user_id : "",
-                           "created_at", created);
+  json_t *meta = json_pack("{s:s, s:s, s:s}", "user_id", user_id ? user_id : "",
+                           "created_at", created, "currency", currency);
   char *meta_text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
   json_decref(meta);
   if (meta_text == NULL) return KIT_NOMEM;
@@ -150,6 +161,9 @@ int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
       const char *uid = json_string_value(json_object_get(meta, "user_id"));
       const char *created =
           json_string_value(json_object_get(meta, "created_at"));
+      const char *cur = json_string_value(json_object_get(meta, "currency"));
+      snprintf(out->currency, sizeof out->currency, "%s",
+               cur != NULL && strlen(cur) == 3 ? cur : "");
       snprintf(out->user_id, sizeof out->user_id, "%s", uid ? uid : "");
       snprintf(out->created_at, sizeof out->created_at, "%s",
                created ? created : "");
@@ -164,8 +178,12 @@ int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
     }
   }
   /* A hash without its meta is a cart whose expiry raced a write: treat
-   * it as gone. */
+   * it as gone. A cart made before carts had a currency is in its lines'. */
   if (!have_meta) rc = KIT_NOT_FOUND;
+  if (out->currency[0] == '\0')
+    snprintf(out->currency, sizeof out->currency, "%s",
+             out->line_count > 0 ? out->lines[0].currency
+                                 : CART_DEFAULT_CURRENCY);
 cleanup:
   kv_reply_free(rep[0]);
   kv_reply_free(rep[1]);
@@ -193,7 +211,7 @@ int cart_store_add(struct kv_pool *kv, const char *id,
                    int64_t max_quantity, int64_t *new_quantity) {
   char key[64], field[64], ttl[TTL_TEXT_SIZE], max[24], addq[24], lines[24];
   cart_key(id, key);
-  line_field(snapshot->product_id, field);
+  line_field(line_key(snapshot), field);
   ttl_text(ttl);
   snprintf(max, sizeof max, "%lld", (long long)max_quantity);
   snprintf(addq, sizeof addq, "%lld", (long long)add);
@@ -232,7 +250,7 @@ int cart_store_set_line(struct kv_pool *kv, const char *id,
                         const struct cart_line *line) {
   char key[64], field[64], ttl[TTL_TEXT_SIZE];
   cart_key(id, key);
-  line_field(line->product_id, field);
+  line_field(line_key(line), field);
   ttl_text(ttl);
   char *json = line_encode(line);
   if (json == NULL) return KIT_NOMEM;
@@ -246,11 +264,10 @@ int cart_store_set_line(struct kv_pool *kv, const char *id,
   return rc;
 }
 
-int cart_store_remove(struct kv_pool *kv, const char *id,
-                      const char *product_id) {
+int cart_store_remove(struct kv_pool *kv, const char *id, const char *line_id) {
   char key[64], field[64], ttl[TTL_TEXT_SIZE];
   cart_key(id, key);
-  line_field(product_id, field);
+  line_field(line_id, field);
   ttl_text(ttl);
   const char *hdel[] = {"HDEL", key, field};
   const char *expire[] = {"EXPIRE", key, ttl};
@@ -302,7 +319,7 @@ int cart_store_merge(struct kv_pool *kv, const char *target_id,
   hset[0] = "HSET";
   hset[1] = target;
   for (size_t i = 0; i < n; i++) {
-    line_field(lines[i].product_id, fields[i]);
+    line_field(line_key(&lines[i]), fields[i]);
     jsons[i] = line_encode(&lines[i]);
     if (jsons[i] == NULL) goto cleanup;
     hset[2 + 2 * i] = fields[i];

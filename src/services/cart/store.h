@@ -1,11 +1,12 @@
 /* store.h - carts in Redis.
  *
  * One hash per cart, key "cart:<id>": field "_meta" holds {user_id,
- * created_at} as JSON, each line a field "i:<product_id>" holding {sku, name,
- * unit_price, currency, quantity} as JSON. Every read and write refreshes the
- * 30-day expiry. Writes that depend on what is stored (adding to a line,
- * changing a line that must exist) run as Lua scripts so that two concurrent
- * requests cannot lose an update.
+ * created_at, currency} as JSON, each line a field "i:<variant_id>" (or
+ * "i:<product_id>" for a product without options) holding {product_id,
+ * variant_id?, sku, name, unit_price, currency, quantity} as JSON. Every read
+ * and write refreshes the 30-day expiry. Writes that depend on what is stored
+ * (adding to a line, changing a line that must exist) run as Lua scripts so
+ * that two concurrent requests cannot lose an update.
  *
  * Every function returns KIT_OK, KIT_NOT_FOUND (no such cart or line),
  * KIT_CONFLICT (see the function) or KIT_UNAVAILABLE/KIT_TIMEOUT/KIT_ERROR
@@ -25,14 +26,15 @@ struct cart_record {
   char id[UUID_STR_LEN];
   char user_id[40];        /* "" for a guest cart */
   char created_at[32];     /* RFC 3339 */
+  char currency[4];        /* every line is priced in it */
   struct cart_line *lines; /* arena array of line_count */
   size_t line_count;
 };
 
-/* Creates an empty cart bound to user_id ("" for a guest); created_at (may
- * be NULL) receives its creation time. */
+/* Creates an empty cart in currency bound to user_id ("" for a guest);
+ * created_at (may be NULL) receives its creation time. */
 int cart_store_create(struct kv_pool *kv, const char *id, const char *user_id,
-                      char created_at[32]);
+                      const char *currency, char created_at[32]);
 
 /* Loads a cart (lines allocated from arena) and refreshes its expiry. */
 int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
@@ -50,9 +52,9 @@ int cart_store_add(struct kv_pool *kv, const char *id,
 int cart_store_set_line(struct kv_pool *kv, const char *id,
                         const struct cart_line *line);
 
-/* Removes a line (KIT_NOT_FOUND when it was not there). */
-int cart_store_remove(struct kv_pool *kv, const char *id,
-                      const char *product_id);
+/* Removes a line, named by its variant id (or its product id when it has
+ * no variant); KIT_NOT_FOUND when it was not there. */
+int cart_store_remove(struct kv_pool *kv, const char *id, const char *line_id);
 
 /* Removes every line, keeping the cart (KIT_NOT_FOUND when no cart). */
 int cart_store_clear(struct kv_pool *kv, const char *id);

@@ -253,8 +253,9 @@ static enum saga_outcome step_start(struct saga *s) {
   struct up_cart_line *lines = NULL;
   size_t n = 0;
   unsigned status = 0;
-  enum upstream_outcome uo =
-      up_cart_get(&s->up, s->cart_id, s->user_id, &lines, &n, &status);
+  char cart_currency[4] = "";
+  enum upstream_outcome uo = up_cart_get(&s->up, s->cart_id, s->user_id, &lines,
+                                         &n, cart_currency, &status);
   if (uo == UP_UNKNOWN)
     return forget(s, API_SERVICE_UNAVAILABLE,
                   "the cart service is unavailable");
@@ -274,8 +275,11 @@ static enum saga_outcome step_start(struct saga *s) {
   if (!ids || !prod || !bad || !money || !rec)
     return forget(s, API_INTERNAL_ERROR, "out of memory");
   for (size_t i = 0; i < n; i++)
-    ids[i] = lines[i].product_id;
-  if (up_products(&s->up, ids, n, prod) != UP_OK)
+    ids[i] = lines[i].variant_id[0] ? lines[i].variant_id : lines[i].product_id;
+  /* The cart is in one currency (an older cart: USD); every line is
+   * repriced in it from the catalog's price lists. */
+  const char *currency = cart_currency[0] ? cart_currency : "USD";
+  if (up_products(&s->up, lines, n, currency, prod) != UP_OK)
     return forget(s, API_SERVICE_UNAVAILABLE, "the catalog is unavailable");
 
   /* 2. Every line must be for sale, in one currency, with enough stock. */
@@ -287,8 +291,7 @@ static enum saga_outcome step_start(struct saga *s) {
               join_ids(a, bad, nbad));
     return finish(s);
   }
-  const char *currency = prod[0].currency;
-  for (size_t i = 1; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (strcmp(prod[i].currency, currency) != 0) {
       set_error(s, API_CONFLICT, "the cart mixes currencies", NULL);
       return finish(s);
@@ -378,7 +381,10 @@ static enum saga_outcome step_start(struct saga *s) {
   free(ship_text);
   free(bill_text);
   for (size_t i = 0; i < n; i++) {
-    snprintf(rec[i].product_id, sizeof rec[i].product_id, "%s", ids[i]);
+    snprintf(rec[i].product_id, sizeof rec[i].product_id, "%s",
+             lines[i].product_id);
+    snprintf(rec[i].variant_id, sizeof rec[i].variant_id, "%s",
+             lines[i].variant_id);
     rec[i].sku = prod[i].sku ? prod[i].sku : "";
     rec[i].name = prod[i].name ? prod[i].name : "";
     rec[i].unit_price = money[i].unit_price;

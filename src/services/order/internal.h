@@ -37,7 +37,6 @@ void *order_event_payload(const struct order_record *o);
 int order_emit_transition(struct db_conn *conn, const struct order_record *o,
                           enum order_status from);
 
-
 /* --- checkout.c --- */
 void order_handle_checkout(struct http_request *req, struct http_response *res);
 /* Finishes or compensates one interrupted saga (the sweeper). req is a

@@ -27,6 +27,9 @@ static json_t *items(const struct order_record *o) {
     const struct order_line_record *l = &o->lines[i];
     json_t *it = json_object();
     json_object_set_new(it, "product_id", json_string(l->product_id));
+    json_object_set_new(it, "variant_id",
+                        l->variant_id[0] ? json_string(l->variant_id)
+                                         : json_null());
     json_object_set_new(it, "sku", opt_string(l->sku));
     json_object_set_new(it, "name", opt_string(l->name));
     json_object_set_new(it, "unit_price", money(l->unit_price, o->currency));
@@ -111,4 +114,3 @@ int order_emit_transition(struct db_conn *conn, const struct order_record *o,
   json_decref(data);
   return rc;
 }
-

@@ -58,8 +58,8 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
      "'pending', $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)"},
     {"line_insert",
      "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, "
-     "unit_price_minor, quantity, subtotal_minor, tax_minor, total_minor) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
+     "unit_price_minor, quantity, subtotal_minor, tax_minor, total_minor, "
+     "variant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
     {"transition_insert",
      "INSERT INTO order_transitions (order_id, from_status, to_status, reason) "
      "VALUES ($1, $2, $3, $4)"},
@@ -67,7 +67,8 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"order_get_locked",
      "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1 FOR UPDATE"},
     {"order_lines", "SELECT product_id, sku, name, unit_price_minor, quantity, "
-                    "subtotal_minor, tax_minor, total_minor FROM order_lines "
+                    "subtotal_minor, tax_minor, total_minor, "
+                    "COALESCE(variant_id::text, '') FROM order_lines "
                     "WHERE order_id = $1 ORDER BY line_no"},
     {"order_transitions", "SELECT from_status, to_status, reason, " TS(
                               "occurred_at") " FROM order_transitions WHERE "
@@ -263,8 +264,9 @@ int store_order_insert(struct db_conn *c, const struct order_record *o) {
                         I64(q, l->quantity),
                         I64(ls, l->subtotal),
                         I64(lt, l->tax),
-                        I64(ltot, l->total)};
-    rc = exec(c, "line_insert", 10, lp);
+                        I64(ltot, l->total),
+                        l->variant_id[0] ? l->variant_id : NULL};
+    rc = exec(c, "line_insert", 11, lp);
     if (rc < 0) return rc;
   }
   const char *tp[] = {o->id, NULL, "pending", "checkout"};
@@ -325,6 +327,7 @@ int store_order_get(struct db_conn *c, struct arena *a, const char *id,
     l->subtotal = db_result_int64(r, i, 5);
     l->tax = db_result_int64(r, i, 6);
     l->total = db_result_int64(r, i, 7);
+    copy_text(l->variant_id, sizeof l->variant_id, r, i, 8);
   }
   out->line_count = (size_t)n;
   db_result_free(r);

@@ -21,6 +21,7 @@ extern const struct db_statement order_statements[ORDER_STATEMENT_COUNT];
 
 struct order_line_record {
   char product_id[40];
+  char variant_id[40]; /* "" for a product without options */
   const char *sku;
   const char *name;
   int64_t unit_price;

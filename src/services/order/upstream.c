@@ -58,9 +58,12 @@ static enum upstream_outcome call(const struct up_ctx *u,
 static json_t *lines_json(const struct up_cart_line *lines, size_t n) {
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, json_pack("{s:s, s:I}", "product_id",
-                                         lines[i].product_id, "quantity",
-                                         (json_int_t)lines[i].quantity));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:o, s:I}", "product_id", lines[i].product_id,
+                       "variant_id",
+                       lines[i].variant_id[0] ? json_string(lines[i].variant_id)
+                                              : json_null(),
+                       "quantity", (json_int_t)lines[i].quantity));
   return arr;
 }
 
@@ -104,7 +107,7 @@ static const char *error_details(struct arena *a, const json_t *answer) {
 enum upstream_outcome up_cart_get(const struct up_ctx *u, const char *cart_id,
                                   const char *user_id,
                                   struct up_cart_line **lines, size_t *n,
-                                  unsigned *status) {
+                                  char currency[4], unsigned *status) {
   char path[160];
   snprintf(path, sizeof path, "/internal/carts/%s?user_id=%s", cart_id,
            user_id);
@@ -112,6 +115,8 @@ enum upstream_outcome up_cart_get(const struct up_ctx *u, const char *cart_id,
   enum upstream_outcome o =
       call(u, SVC_CART, "GET", path, NULL, status, &answer);
   if (o != UP_OK) goto cleanup;
+  const char *cur = json_string_value(json_object_get(answer, "currency"));
+  snprintf(currency, 4, "%s", cur != NULL && strlen(cur) == 3 ? cur : "");
   json_t *items = json_object_get(answer, "items");
   size_t count = json_array_size(items);
   *lines = arena_alloc(u->arena, sizeof **lines * (count + 1));
@@ -126,8 +131,10 @@ enum upstream_outcome up_cart_get(const struct up_ctx *u, const char *cart_id,
     const char *pid = json_string_value(json_object_get(it, "product_id"));
     json_t *q = json_object_get(it, "quantity");
     if (pid == NULL || !json_is_integer(q)) continue;
+    const char *vid = json_string_value(json_object_get(it, "variant_id"));
     struct up_cart_line *l = &(*lines)[(*n)++];
     snprintf(l->product_id, sizeof l->product_id, "%s", pid);
+    snprintf(l->variant_id, sizeof l->variant_id, "%s", vid ? vid : "");
     l->quantity = json_integer_value(q);
   }
 cleanup:
@@ -144,14 +151,53 @@ enum upstream_outcome up_cart_clear(const struct up_ctx *u,
 
 /* --- product --- */
 
+/* Fills p from the batch item it, or from its variant variant_id. */
+static void fill_product(const struct up_ctx *u, const json_t *it,
+                         const char *variant_id, struct up_product *p) {
+  const json_t *src = it;
+  bool has_options = json_is_true(json_object_get(it, "has_options"));
+  if (variant_id[0] != '\0') {
+    size_t j;
+    const json_t *v;
+    src = NULL;
+    json_array_foreach(json_object_get(it, "variants"), j, v) {
+      const char *vid = json_string_value(json_object_get(v, "id"));
+      if (vid != NULL && strcasecmp(vid, variant_id) == 0) src = v;
+    }
+    if (src == NULL) return;
+  }
+  const char *currency = json_string_value(json_object_get(src, "currency"));
+  const char *price = json_string_value(json_object_get(src, "price"));
+  if (currency == NULL || price == NULL ||
+      money_parse(price, currency, &p->price) != KIT_OK)
+    return;
+  const char *st = json_string_value(json_object_get(it, "status"));
+  const char *vst = json_string_value(json_object_get(src, "status"));
+  p->found = true;
+  p->active = st != NULL && strcmp(st, "active") == 0 && vst != NULL &&
+              strcmp(vst, "active") == 0 &&
+              (variant_id[0] != '\0' || !has_options);
+  snprintf(p->currency, sizeof p->currency, "%s", currency);
+  p->sku = arena_json_str(u->arena, src, "sku");
+  p->name = arena_json_str(u->arena, it, "name");
+  json_t *av = json_object_get(src, "available");
+  p->available = json_is_integer(av) ? json_integer_value(av) : 0;
+}
+
 enum upstream_outcome up_products(const struct up_ctx *u,
-                                  const char *const *ids, size_t n,
+                                  const struct up_cart_line *lines, size_t n,
+                                  const char *currency,
                                   struct up_product *out) {
   memset(out, 0, sizeof *out * n);
   json_t *arr = json_array();
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, json_string(ids[i]));
-  json_t *body = json_pack("{s:o}", "ids", arr);
+  json_t *varr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_array_append_new(arr, json_string(lines[i].product_id));
+    if (lines[i].variant_id[0] != '\0')
+      json_array_append_new(varr, json_string(lines[i].variant_id));
+  }
+  json_t *body = json_pack("{s:o, s:o, s:s}", "ids", arr, "variant_ids", varr,
+                           "currency", currency);
   json_t *answer = NULL;
   unsigned status = 0;
   enum upstream_outcome o =
@@ -164,22 +210,10 @@ enum upstream_outcome up_products(const struct up_ctx *u,
   json_t *it;
   json_array_foreach(json_object_get(answer, "items"), idx, it) {
     const char *id = json_string_value(json_object_get(it, "id"));
-    const char *currency = json_string_value(json_object_get(it, "currency"));
-    const char *price = json_string_value(json_object_get(it, "price"));
-    const char *st = json_string_value(json_object_get(it, "status"));
-    if (id == NULL || currency == NULL || price == NULL) continue;
-    for (size_t i = 0; i < n; i++) {
-      if (strcasecmp(ids[i], id) != 0) continue;
-      struct up_product *p = &out[i];
-      if (money_parse(price, currency, &p->price) != KIT_OK) break;
-      p->found = true;
-      p->active = st != NULL && strcmp(st, "active") == 0;
-      snprintf(p->currency, sizeof p->currency, "%s", currency);
-      p->sku = arena_json_str(u->arena, it, "sku");
-      p->name = arena_json_str(u->arena, it, "name");
-      json_t *av = json_object_get(it, "available");
-      p->available = json_is_integer(av) ? json_integer_value(av) : 0;
-    }
+    if (id == NULL) continue;
+    for (size_t i = 0; i < n; i++)
+      if (strcasecmp(lines[i].product_id, id) == 0)
+        fill_product(u, it, lines[i].variant_id, &out[i]);
   }
 cleanup:
   json_decref(answer);

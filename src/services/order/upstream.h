@@ -28,6 +28,7 @@ struct up_ctx {
 
 struct up_cart_line {
   char product_id[40];
+  char variant_id[40]; /* "" for a product without options */
   int64_t quantity;
 };
 
@@ -48,19 +49,23 @@ struct up_payment {
   const char *decline_code; /* may be NULL */
 };
 
-/* GET /internal/carts/{id}?user_id= → its lines (arena array). */
+/* GET /internal/carts/{id}?user_id= → its lines (arena array) and its
+ * currency. */
 enum upstream_outcome up_cart_get(const struct up_ctx *u, const char *cart_id,
                                   const char *user_id,
                                   struct up_cart_line **lines, size_t *n,
-                                  unsigned *status);
+                                  char currency[4], unsigned *status);
 /* POST /internal/carts/{id}/clear */
 enum upstream_outcome up_cart_clear(const struct up_ctx *u,
                                     const char *cart_id);
 
-/* POST /internal/products/batch: out[i] for ids[i]. */
+/* POST /internal/products/batch in currency: out[i] for lines[i] (its
+ * variant when the line has one; found false when the product, or the
+ * line's variant, is unknown, or it has no price in currency; active false
+ * for a product with options asked without a variant). */
 enum upstream_outcome up_products(const struct up_ctx *u,
-                                  const char *const *ids, size_t n,
-                                  struct up_product *out);
+                                  const struct up_cart_line *lines, size_t n,
+                                  const char *currency, struct up_product *out);
 
 /* POST /internal/shipping/quote: the amount of `method` (UP_REFUSED with
  * *status 422 when the method is not offered). address is a json_t *. */

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "kit/client.h"
-#include "kit/handler.h"
 #include "kit/db.h"
+#include "kit/handler.h"
 #include "kit/log.h"
 #include "kit/money.h"
 #include "kit/service.h"
@@ -275,9 +275,21 @@ void shipping_reply_quote(struct http_request *req, struct http_response *res,
                  ? ship_zone_pick(cands, (size_t)rc, addr->country, addr->state)
                  : -1;
   int zrc = 0, rrc = 0;
+  /* An order in another currency than the zone's is quoted from the zone's
+   * rates in that currency, when it has them all. */
+  const char *quote_currency = NULL;
+  bool other_threshold = false;
+  int64_t other_threshold_minor = 0;
   if (pick >= 0) {
     zrc = store_zone_get(conn, req->arena, cands[pick].zone_code, &zone);
-    if (zrc > 0)
+    if (zrc > 0 && subtotal_currency != NULL &&
+        strcmp(subtotal_currency, zone.currency) != 0) {
+      rrc = store_zone_rates_in(conn, req->arena, cands[pick].zone_code,
+                                subtotal_currency, &rates, &other_threshold,
+                                &other_threshold_minor);
+      if (rrc > 0) quote_currency = subtotal_currency;
+    }
+    if (zrc > 0 && rrc == 0)
       rrc = store_zone_rates(conn, req->arena, cands[pick].zone_code, &rates);
   }
   db_release(req->svc->db, conn);
@@ -291,6 +303,11 @@ void shipping_reply_quote(struct http_request *req, struct http_response *res,
     return;
   }
 
+  if (quote_currency != NULL) {
+    zone.currency = quote_currency;
+    zone.has_threshold = other_threshold;
+    zone.threshold_minor = other_threshold_minor;
+  }
   struct zone_terms terms = {zone.currency, zone.has_threshold,
                              zone.threshold_minor};
   struct quote_line lines[SHIP_METHOD_COUNT];

@@ -23,6 +23,15 @@ const struct db_statement shipping_statements[] = {
     {"zone_rates",
      "SELECT method, max_weight_grams, amount, estimated_days FROM rates "
      "WHERE zone_code = $1 ORDER BY method, max_weight_grams"},
+    {"zone_rates_in",
+     "SELECT r.method, r.max_weight_grams, p.amount, r.estimated_days FROM "
+     "rates r JOIN rate_prices p USING (zone_code, method, max_weight_grams) "
+     "WHERE r.zone_code = $1 AND p.currency = $2 ORDER BY r.method, "
+     "r.max_weight_grams"},
+    {"zone_rates_count", "SELECT count(*) FROM rates WHERE zone_code = $1"},
+    {"zone_threshold_in",
+     "SELECT threshold FROM zone_thresholds WHERE zone_code = $1 AND currency "
+     "= $2"},
     {"zones_all",
      "SELECT code, name, currency, free_standard_threshold FROM zones "
      "ORDER BY code"},
@@ -182,6 +191,39 @@ int store_zone_rates(struct db_conn *c, struct arena *a, const char *code,
   }
   db_result_free(res);
   return rc;
+}
+
+int store_zone_rates_in(struct db_conn *c, struct arena *a, const char *code,
+                        const char *currency, struct rate_row **rows,
+                        bool *has_threshold, int64_t *threshold) {
+  const char *p[] = {code, currency};
+  struct db_result *res = NULL;
+  int total = -1;
+  int rc = db_exec(c, "zone_rates_count", 1, p, &res);
+  if (rc > 0) total = (int)db_result_int64(res, 0, 0);
+  db_result_free(res);
+  res = NULL;
+  if (rc < 0) return rc;
+  rc = db_exec(c, "zone_rates_in", 2, p, &res);
+  if (rc >= 0 && rc != total) rc = 0; /* not every tier is priced: none */
+  if (rc > 0) {
+    struct rate_row *out = array_of(a, rc, sizeof *out);
+    if (out == NULL) {
+      rc = DB_HARD_ERROR;
+    } else {
+      for (int i = 0; i < rc; i++)
+        read_rate(res, i, 0, &out[i]);
+      *rows = out;
+    }
+  }
+  db_result_free(res);
+  if (rc <= 0) return rc;
+  res = NULL;
+  int t = db_exec(c, "zone_threshold_in", 2, p, &res);
+  *has_threshold = t > 0;
+  if (t > 0) *threshold = db_result_int64(res, 0, 0);
+  db_result_free(res);
+  return t < 0 ? t : rc;
 }
 
 int store_zones_all(struct db_conn *c, struct arena *a, struct zone_row **out) {

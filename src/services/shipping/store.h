@@ -15,7 +15,7 @@
 #include "services/shipping/domain.h"
 
 /* The service's prepared statements (the module descriptor lists them). */
-#define SHIPPING_STATEMENT_COUNT 24
+#define SHIPPING_STATEMENT_COUNT 27
 extern const struct db_statement shipping_statements[SHIPPING_STATEMENT_COUNT];
 
 /* --- rate tables ---------------------------------------------------------- */
@@ -37,6 +37,14 @@ int store_zone_get(struct db_conn *c, struct arena *a, const char *code,
 /* The rate tiers of a zone, into *rows (arena array). */
 int store_zone_rates(struct db_conn *c, struct arena *a, const char *code,
                      struct rate_row **rows);
+
+/* The zone's rates priced in currency (another than the zone's own): the
+ * rows when every tier has an amount in it, 0 when not (then the zone does
+ * not quote in that currency); *has_threshold / *threshold its free-standard
+ * threshold in that currency. */
+int store_zone_rates_in(struct db_conn *c, struct arena *a, const char *code,
+                        const char *currency, struct rate_row **rows,
+                        bool *has_threshold, int64_t *threshold);
 
 /* Every zone, every zone_countries row and every rate (for the admin view). */
 int store_zones_all(struct db_conn *c, struct arena *a, struct zone_row **out);
