@@ -188,7 +188,7 @@ static void add_row(struct reader *r, size_t line, json_t *obj) {
   memset(it, 0, sizeof *it);
   it->line = line;
   struct json_error err;
-  if (product_draft_read(obj, false, true, r->arena, &it->draft, &err) !=
+  if (catalog_tools_read(obj, r->arena, &it->draft, &it->extra, &err) !=
       KIT_OK) {
     row_error(r, line, err.field, err.message);
     json_decref(obj);
@@ -205,7 +205,7 @@ static void add_row(struct reader *r, size_t line, json_t *obj) {
       return;
     }
   }
-  r->objs[r->n++] = obj; /* the draft borrows nothing from it, kept tidy */
+  r->objs[r->n++] = obj; /* the row borrows nothing from it, kept tidy */
 }
 
 static void read_csv(struct reader *r, const char *text, size_t len) {

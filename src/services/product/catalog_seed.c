@@ -311,6 +311,54 @@ static int size_count(const struct leaf *l) {
   return n;
 }
 
+/* Letters and digits of s (at most size-1): a piece of a SKU. */
+static void sku_part(const char *s, char *out, size_t size) {
+  size_t o = 0;
+  for (; *s && o + 1 < size; s++)
+    if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+        (*s >= '0' && *s <= '9'))
+      out[o++] = *s;
+  out[o] = '\0';
+}
+
+/* Apparel sells in sizes and colours: every third product of the clothing
+ * leaves gets options size x color (two colours) and one variant per
+ * combination with its own stock and SKU (<SKU>-<size>-<colour>). */
+static bool apparel(const struct leaf *l) {
+  return strcmp(l->slug, "t-shirts") == 0 || strcmp(l->slug, "jeans") == 0 ||
+         strcmp(l->slug, "jackets") == 0 || strcmp(l->slug, "sneakers") == 0;
+}
+
+static json_t *seed_variants(const struct leaf *l, uint64_t *s, const char *sku,
+                             const char *color, const char *other,
+                             json_t **options) {
+  int nsizes = size_count(l);
+  json_t *sizes = json_array(), *colors = json_pack("[s, s]", color, other);
+  json_t *variants = json_array();
+  for (int i = 0; i < nsizes; i++) {
+    json_array_append_new(sizes, json_string(l->sizes[i]));
+    for (int c = 0; c < 2; c++) {
+      const char *col = c == 0 ? color : other;
+      char size_code[16], color_code[24], vsku[64];
+      sku_part(l->sizes[i], size_code, sizeof size_code);
+      sku_part(col, color_code, sizeof color_code);
+      snprintf(vsku, sizeof vsku, "%s-%s-%s", sku, size_code, color_code);
+      int roll = pick(s, 100);
+      int stock = roll < 8    ? 0
+                  : roll < 20 ? between(s, 1, 3)
+                              : between(s, 5, 60);
+      json_array_append_new(
+          variants,
+          json_pack("{s:s, s:{s:s, s:s}, s:i, s:{s:s, s:s}}", "sku", vsku,
+                    "options", "size", l->sizes[i], "color", col, "stock",
+                    stock, "attributes", "size", l->sizes[i], "color", col));
+    }
+  }
+  *options = json_pack("[{s:s, s:o}, {s:s, s:o}]", "name", "size", "values",
+                       sizes, "name", "color", "values", colors);
+  return variants;
+}
+
 void *catalog_seed_product_json(size_t index, const char *id) {
   const struct leaf *l = &leaves[index % LEAF_COUNT];
   uint64_t s = 0x5EED0000ULL + index * 7919;
@@ -353,11 +401,35 @@ void *catalog_seed_product_json(size_t index, const char *id) {
   json_object_set_new(attrs, "custom",
                       json_pack("{s:s, s:b}", "material", l->material,
                                 "featured", index % 17 == 0));
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:[s], s:o}",
-                   "sku", sku, "name", name, "description", description,
-                   "category", l->slug, "price", price, "currency", "USD",
-                   "stock", stock, "status", "active", "images", image,
-                   "attributes", attrs);
+  json_t *product =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:[s], s:o}", "sku",
+                sku, "name", name, "description", description, "category",
+                l->slug, "price", price, "currency", "USD", "stock", stock,
+                "status", "active", "images", image, "attributes", attrs);
+  /* Drawn after everything above, so the rest of product n stays as it
+   * was before variants existed. */
+  if (product != NULL && apparel(l) && size_count(l) >= 2 && index % 3 == 0) {
+    int ci = 0;
+    while (ci < 4 && strcmp(l->colors[ci], color) != 0)
+      ci++;
+    const char *other = l->colors[(ci + 1 + pick(&s, 4)) % 5];
+    json_t *options = NULL;
+    json_t *variants = seed_variants(l, &s, sku, color, other, &options);
+    json_object_set_new(product, "options", options);
+    json_object_set_new(product, "variants", variants);
+    json_object_set_new(product, "stock", json_integer(0));
+    json_object_del(json_object_get(product, "attributes"), "size");
+  }
+  /* Half the catalog has an EUR list price too: a round euro below the
+   * dollar figure, same cents. */
+  if (product != NULL && index % 2 == 0 && dollars > 1) {
+    char eur[24];
+    snprintf(eur, sizeof eur, "%d.%s", dollars - 1, strchr(price, '.') + 1);
+    json_object_set_new(
+        product, "prices",
+        json_pack("[{s:s, s:s}]", "currency", "EUR", "amount", eur));
+  }
+  return product;
 }
 
 /* --- writing ----------------------------------------------------------------
@@ -443,8 +515,8 @@ int catalog_seed(const struct config *cfg, size_t count, bool if_empty,
       objs[i] = catalog_seed_product_json(start + i, items[i].id);
       struct json_error err;
       if (objs[i] == NULL ||
-          product_draft_read(objs[i], false, true, &batch_arena,
-                             &items[i].draft, &err) != KIT_OK) {
+          catalog_tools_read(objs[i], &batch_arena, &items[i].draft,
+                             &items[i].extra, &err) != KIT_OK) {
         /* The generator and the rules disagree: a bug here, not data. */
         fprintf(stderr, "seed: product %zu is invalid: %s\n", start + i + 1,
                 objs[i] ? err.message : "out of memory");

@@ -13,6 +13,35 @@
 #include "kit/arena.h"
 #include "kit/config.h"
 #include "services/product/input.h"
+#include "services/product/variant_input.h"
+
+/* A variant of an imported or seeded product, validated. */
+struct tools_variant {
+  struct variant_draft draft;
+  const char *options_json; /* canonical {name: value} */
+  int64_t price_minor;
+  bool has_price;
+  struct price_entry *prices;
+  size_t price_count;
+};
+
+/* The variants and price list of a tool row, besides its draft. */
+struct tools_extra {
+  struct tools_variant *variants;
+  size_t variant_count;
+  struct price_entry *prices; /* the product's price list */
+  size_t price_count;
+};
+
+/* Reads a row of the seed or an import file: the product by the rules of
+ * POST /products (input.c, with "category" allowed), plus "variants" (an
+ * array of POST /products/{id}/variants bodies, checked against the row's
+ * options: no duplicate SKU or combination) and "prices" (the body of PUT
+ * /products/{id}/prices). Borrows nothing from object after it returns.
+ * KIT_OK or KIT_INVALID with err naming the field. */
+int catalog_tools_read(const void *object, struct arena *a,
+                       struct product_draft *d, struct tools_extra *x,
+                       struct json_error *err);
 
 /* --- the demo catalog --- */
 

@@ -12,6 +12,7 @@ struct tools_item {
   size_t line; /* for error messages */
   char id[37]; /* minted by catalog_tools_write when empty */
   struct product_draft draft;
+  struct tools_extra extra; /* variants and price list */
 };
 
 struct tools_batch {
@@ -24,6 +25,11 @@ struct tools_batch {
   const char *path;
   size_t created, existing, errors;
 };
+
+/* Reads a row's "variants" array against the draft's options into x. */
+int catalog_tools_read_variants(const void *array, struct arena *a,
+                                const struct product_draft *d,
+                                struct tools_extra *x, struct json_error *err);
 
 /* A one-connection pool on the product schema. */
 int catalog_tools_pool_open(const struct config *cfg, struct db_pool **pool);
