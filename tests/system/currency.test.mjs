@@ -37,7 +37,13 @@ async function newBuyer() {
     body: { email, password, username: `cbuyer_${n}`.replace(/-/g, '_'), first_name: 'Buyer', last_name: n, phone: '+15555550100' },
   });
   assert.equal(r.status, 201, `register: ${r.text}`);
-  const l = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
+  let l;
+  for (let i = 0; i < 20; i++) { // the auth service may be too busy to answer
+    l = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } })
+      .catch((e) => ({ status: 599, text: String(e) }));
+    if (l.status < 500) break;
+    await sleep(1000);
+  }
   assert.equal(l.status, 200, l.text);
   return { id: r.body.id, token: l.body.access_token };
 }
