@@ -61,7 +61,7 @@ static int variant_fail(struct json_error *err, size_t i, const char *msg) {
   char field[64];
   snprintf(field, sizeof field, "variants[%zu]", i);
   err->code = API_UNPROCESSABLE;
-  snprintf(err->message, sizeof err->message, "variants[%zu]: %.150s", i, msg);
+  snprintf(err->message, sizeof err->message, "%.180s", msg);
   snprintf(err->field, sizeof err->field, "%s", field);
   return KIT_INVALID;
 }
