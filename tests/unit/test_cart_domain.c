@@ -110,6 +110,34 @@ static void test_reprice_currency_change(void **state) {
   assert_i64(t.subtotal, 0);
 }
 
+/* Variant lines: a product with options sells only through a variant of
+ * its own; a line without a price in the cart's currency cannot be bought. */
+static void test_variant_lines(void **state) {
+  (void)state;
+  struct cart_line plain = line("a", 1000, 1);
+  struct cart_line variant = line("b", 1000, 1);
+  strcpy(variant.variant_id, "0190aaaa-0000-7000-8000-000000000001");
+  struct catalog_item c = item(true, true, 1000, 5);
+  assert_true(cart_line_matches(&plain, &c));
+  assert_false(cart_line_matches(&variant, &c)); /* not a variant of it */
+  c.variant_found = true;
+  c.has_options = true;
+  assert_true(cart_line_matches(&variant, &c));
+  assert_false(cart_line_matches(&plain, &c)); /* options: variant needed */
+  c.unpriced = true;
+  assert_false(cart_line_matches(&variant, &c));
+
+  struct cart_view_line v;
+  struct cart_totals t;
+  assert_true(cart_reprice(&variant, &c, 1, &v, &t));
+  assert_false(v.available);
+  assert_i64(t.subtotal, 0);
+  c.unpriced = false;
+  assert_true(cart_reprice(&variant, &c, 1, &v, &t));
+  assert_true(v.available);
+  assert_i64(t.subtotal, 1000);
+}
+
 static void test_reprice_overflow(void **state) {
   (void)state;
   struct cart_line l = line("a", INT64_C(900000000000000), 99);
@@ -149,6 +177,7 @@ int main(void) {
       cmocka_unit_test(test_quantity_cap),
       cmocka_unit_test(test_reprice_flags_and_totals),
       cmocka_unit_test(test_reprice_currency_change),
+      cmocka_unit_test(test_variant_lines),
       cmocka_unit_test(test_reprice_overflow),
       cmocka_unit_test(test_access),
       cmocka_unit_test(test_ids_are_v4),

@@ -88,8 +88,12 @@ static bool read_list_query(struct http_request *req, struct http_response *res,
   }
   q->min_text = http_query(req, "min_price");
   q->max_text = http_query(req, "max_price");
-  const char *currency = http_query(req, "currency");
-  if (currency != NULL && !money_currency_valid(currency)) {
+  /* The price list to answer in: the request's; none chosen, every product
+   * shows its own price (no store default here: a listing without a
+   * currency keeps every product). */
+  const char *asked = http_query(req, "currency");
+  const char *currency = product_currency_choose(asked, NULL, NULL);
+  if (asked != NULL && currency == NULL) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      product_price_message(PRICE_BAD_CURRENCY), "currency");
     return false;
@@ -266,8 +270,9 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
   const char *id = path_id(req, res);
   if (id == NULL) return;
   bool admin = auth_is_admin(req);
-  const char *currency = http_query(req, "currency");
-  if (currency != NULL && !money_currency_valid(currency)) {
+  const char *asked = http_query(req, "currency");
+  const char *currency = product_currency_choose(asked, NULL, NULL);
+  if (asked != NULL && currency == NULL) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      product_price_message(PRICE_BAD_CURRENCY), "currency");
     return;
