@@ -21,6 +21,7 @@ static const struct {
     {"events", cli_events, "event bus: tail, dead letters, replay, outbox"},
     {"user", cli_user, "create an account with a role (user create --help)"},
     {"auth", cli_auth, "rotate the token-signing keys (auth rotate-keys)"},
+    {"search", cli_search, "rebuild the search index (search reindex)"},
 };
 
 static int cmd_config(const struct config *cfg, int argc, char **argv) {

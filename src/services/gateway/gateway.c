@@ -172,6 +172,8 @@ static const struct route routes[] = {
     R("GET", "/api/v1/search", PUBLIC, search_api),
     R("GET", "/api/v1/search/suggest", PUBLIC, search_api),
     R("GET", "/api/v1/search/{rest*}", PUBLIC, search_api),
+    /* Search administration (synonyms, reindex, query reports). */
+    R("*", "/api/v1/admin/search/{rest*}", ADMIN, search_api),
     R("GET", "/api/v1/recommendations/me", SIGNED_IN, recommendation_api),
     R("GET", "/api/v1/recommendations/products/{id}", PUBLIC,
       recommendation_api),
