@@ -24,7 +24,9 @@ static const char *uuid_of(const json_t *o, const char *key) {
 
 static void bump(struct service *svc) {
   struct search_state *st = search_state_of(svc);
-  if (st != NULL) atomic_fetch_add(&st->local_generation, 1);
+  if (st == NULL) return;
+  atomic_fetch_add(&st->local_generation, 1);
+  search_answers_invalidate(st);
 }
 
 /* Walks the category tree of GET /categories (nodes with children). */

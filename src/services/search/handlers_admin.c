@@ -119,6 +119,7 @@ void search_handle_synonyms_put(struct http_request *req,
     return;
   }
   atomic_fetch_add(&search_state_of(req->svc)->local_generation, 1);
+  search_answers_invalidate(search_state_of(req->svc));
   const char *body = arena_printf(req->arena, "{\"groups\":%s}", text);
   free(text);
   reply_text(res, 200, body ? body : "{\"groups\":[]}");

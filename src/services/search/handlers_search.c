@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kit/handler.h"
 #include "kit/json.h"
@@ -180,10 +181,70 @@ static const char *json_text(struct arena *a, const char *s) {
   return out ? out : "null";
 }
 
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t answer_slot_of(const char *key) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *p = key; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return (size_t)(h % ANSWER_SLOTS);
+}
+
+/* Answers from the cache when the same query string was answered since the
+ * index last changed; counts it in the query log like a fresh search. */
+static bool answer_cached(struct search_state *st, struct http_request *req,
+                          const char *key, struct http_response *res) {
+  struct answer_slot *a = &st->answers[answer_slot_of(key)];
+  int64_t gen = atomic_load(&st->answer_generation);
+  bool hit = false;
+  char *normalized = NULL;
+  bool zero = false;
+  pthread_mutex_lock(&st->answer_lock);
+  if (a->key != NULL && a->generation == gen &&
+      mono_ms() - a->at_ms < ANSWER_TTL_MS && strcmp(a->key, key) == 0) {
+    hit = http_reply(res, 200, "application/json", a->body, a->len) == KIT_OK;
+    if (hit && a->normalized != NULL)
+      normalized = arena_strdup(req->arena, a->normalized);
+    zero = a->zero;
+  }
+  pthread_mutex_unlock(&st->answer_lock);
+  if (normalized != NULL) search_log_query(st, normalized, zero);
+  return hit;
+}
+
+static void answer_keep(struct search_state *st, const char *key, int64_t gen,
+                        const char *body, const char *normalized, bool zero) {
+  char *k = strdup(key), *b = strdup(body);
+  char *n = normalized ? strdup(normalized) : NULL;
+  if (k == NULL || b == NULL || (normalized != NULL && n == NULL)) {
+    free(k);
+    free(b);
+    free(n);
+    return;
+  }
+  struct answer_slot *a = &st->answers[answer_slot_of(key)];
+  pthread_mutex_lock(&st->answer_lock);
+  free(a->key);
+  free(a->body);
+  free(a->normalized);
+  *a = (struct answer_slot){k, b, strlen(b), n, zero, gen, mono_ms()};
+  pthread_mutex_unlock(&st->answer_lock);
+}
+
 void search_handle_search(struct http_request *req, struct http_response *res) {
   struct search_state *st = search_state_of(req->svc);
   struct search_params sp;
   if (!read_params(req, res, &sp)) return;
+  /* "S" search, "G" suggest: one cache, two key spaces */
+  const char *key =
+      arena_printf(req->arena, "S%s", req->query ? req->query : "");
+  if (key != NULL && answer_cached(st, req, key, res)) return;
+  /* read before the work: a change meanwhile makes this answer stale */
+  int64_t gen = atomic_load(&st->answer_generation);
 
   struct search_plan plan;
   pthread_rwlock_rdlock(&st->lex_lock);
@@ -210,8 +271,8 @@ void search_handle_search(struct http_request *req, struct http_response *res) {
     http_reply_db_error(res, req, rc);
     return;
   }
-  if (!plan.empty && sp.r.offset == 0)
-    search_log_query(st, plan.normalized, out.total == 0);
+  bool logged = !plan.empty && sp.r.offset == 0;
+  if (logged) search_log_query(st, plan.normalized, out.total == 0);
 
   char price[512];
   size_t at = 0;
@@ -237,6 +298,9 @@ void search_handle_search(struct http_request *req, struct http_response *res) {
     return;
   }
   http_reply(res, 200, "application/json", body, strlen(body));
+  if (key != NULL)
+    answer_keep(st, key, gen, body, logged ? plan.normalized : NULL,
+                out.total == 0);
 }
 
 static const char *const suggest_names[] = {"q", "limit", NULL};
@@ -261,6 +325,10 @@ void search_handle_suggest(struct http_request *req,
     bad(req, res, "limit", "must be an integer from 1 to 10");
     return;
   }
+  const char *key =
+      arena_printf(req->arena, "G%s", req->query ? req->query : "");
+  if (key != NULL && answer_cached(st, req, key, res)) return;
+  int64_t gen = atomic_load(&st->answer_generation);
   struct suggestion found[SUGGEST_MAX];
   json_t *items = json_array();
   pthread_rwlock_rdlock(&st->lex_lock);
@@ -271,10 +339,13 @@ void search_handle_suggest(struct http_request *req,
                                     "type", found[i].type, "id", found[i].id));
   pthread_rwlock_unlock(&st->lex_lock);
   json_t *body = json_pack("{s:o}", "items", items);
-  if (body == NULL) {
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (text == NULL) {
     http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
     return;
   }
-  http_reply_json(res, 200, body);
-  json_decref(body);
+  if (key != NULL) answer_keep(st, key, gen, text, NULL, false);
+  size_t len = strlen(text);
+  http_reply_take(res, 200, "application/json", text, len);
 }

@@ -27,6 +27,21 @@ struct query_log_slot {
   int64_t last_ms;
 };
 
+/* Answers of /search kept for identical query strings until the index or
+ * the lexicon changes (answer_generation), at most ANSWER_TTL_MS. */
+#define ANSWER_SLOTS 512
+#define ANSWER_TTL_MS 10000
+
+struct answer_slot {
+  char *key;  /* the raw query string; malloc'd, NULL: empty slot */
+  char *body; /* the JSON answer; malloc'd */
+  size_t len;
+  char *normalized; /* for the query log on a hit; NULL: nothing to log */
+  bool zero;
+  int64_t generation;
+  int64_t at_ms;
+};
+
 struct search_state {
   struct service *svc;
   const struct search_backend *backend;
@@ -46,6 +61,10 @@ struct search_state {
   char job_id[37]; /* the job the reindexer runs next or now */
   bool job_pending;
   struct worker reindexer;
+
+  atomic_llong answer_generation; /* bumped by every index or lexicon change */
+  pthread_mutex_t answer_lock;
+  struct answer_slot answers[ANSWER_SLOTS];
 
   pthread_mutex_t log_lock;
   struct query_log_slot log[QUERY_LOG_SLOTS];
@@ -86,6 +105,8 @@ int search_load_categories(const struct search_backend *b, struct db_conn *tx,
                            struct client *client);
 
 /* search.c */
+/* Forgets every cached answer (the index or the lexicon changed). */
+void search_answers_invalidate(struct search_state *st);
 /* Asks the reindexer for a job (its id into id[37]); when one is already
  * running, id is that job's and false is returned. */
 bool search_request_reindex(struct search_state *st, char id[37]);

@@ -252,9 +252,10 @@ size_t lexicon_suggest(const struct lexicon *lx, const char *q,
     const struct entry *en = &lx->entries[e];
     enum entry_kind k = en->kind;
     size_t cap = kind_caps[k];
-    bool dup = false;
+    bool dup = false; /* the same entry, or another with the same text */
     for (size_t j = 0; j < have[k] && !dup; j++)
-      dup = best[k][j] == e;
+      dup = best[k][j] == e ||
+            strcmp(lx->entries[best[k][j]].text, en->text) == 0;
     if (dup) continue;
     if (have[k] == cap && lx->entries[best[k][cap - 1]].weight >= en->weight)
       continue;

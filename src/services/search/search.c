@@ -59,6 +59,10 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void search_answers_invalidate(struct search_state *st) {
+  atomic_fetch_add(&st->answer_generation, 1);
+}
+
 /* --- the query log ------------------------------------------------------ */
 
 static uint64_t fnv1a(const char *s) {
@@ -138,8 +142,10 @@ static void refresh(void *arg) {
   if (stale || now - st->last_db_check_ms >= DB_CHECK_MS) {
     st->last_db_check_ms = now;
     if (st->backend->generation(st->svc->db, &db_gen) > 0 &&
-        db_gen != st->built_db)
+        db_gen != st->built_db) {
       stale = true;
+      search_answers_invalidate(st); /* e.g. a reindex by another process */
+    }
   }
   int64_t gap = st->build_cost_ms * 3;
   if (gap < MIN_REBUILD_GAP_MS) gap = MIN_REBUILD_GAP_MS;
@@ -154,6 +160,7 @@ static void refresh(void *arg) {
       st->lex = lx;
       pthread_rwlock_unlock(&st->lex_lock);
       lexicon_free(old);
+      search_answers_invalidate(st);
       st->built_local = local;
       st->built_db = db_gen;
       log_debug("search: lexicon rebuilt in %lld ms (%zu products)",
@@ -212,6 +219,7 @@ static void reindex_run(void *arg) {
   sstore_job_finish(st->svc->db, id, rc == KIT_OK, rc == KIT_OK ? NULL : why);
   if (rc == KIT_OK) {
     atomic_fetch_add(&st->local_generation, 1);
+    search_answers_invalidate(st);
     log_info("search: reindex %s done: %lld products", id, (long long)indexed);
   } else {
     log_warn("search: reindex %s failed: %s", id, why);
@@ -228,6 +236,12 @@ static void free_state(struct search_state *st) {
   lexicon_free(st->lex);
   for (size_t i = 0; i < QUERY_LOG_SLOTS; i++)
     free(st->log[i].query);
+  for (size_t i = 0; i < ANSWER_SLOTS; i++) {
+    free(st->answers[i].key);
+    free(st->answers[i].body);
+    free(st->answers[i].normalized);
+  }
+  pthread_mutex_destroy(&st->answer_lock);
   pthread_rwlock_destroy(&st->lex_lock);
   pthread_mutex_destroy(&st->job_lock);
   pthread_mutex_destroy(&st->log_lock);
@@ -242,6 +256,7 @@ static int search_start(struct service *svc) {
   pthread_rwlock_init(&st->lex_lock, NULL);
   pthread_mutex_init(&st->job_lock, NULL);
   pthread_mutex_init(&st->log_lock, NULL);
+  pthread_mutex_init(&st->answer_lock, NULL);
   st->last_flush_ms = now_ms();
   svc->state = st;
   /* a first lexicon before serving, when the database answers */
