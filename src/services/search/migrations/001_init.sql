@@ -14,12 +14,23 @@ CREATE EXTENSION IF NOT EXISTS unaccent;
 -- English stemming with accents folded ("Café" finds "cafe"), and the same
 -- words unstemmed (prefixes of what is being typed, and the vocabulary that
 -- typo correction draws from).
+-- (unaccent's dictionary is named with the schema the extension is in,
+-- should it have been created elsewhere first.)
 CREATE TEXT SEARCH CONFIGURATION shop (COPY = pg_catalog.english);
-ALTER TEXT SEARCH CONFIGURATION shop
-  ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
 CREATE TEXT SEARCH CONFIGURATION shop_simple (COPY = pg_catalog.simple);
-ALTER TEXT SEARCH CONFIGURATION shop_simple
-  ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+DO $$
+DECLARE
+  s text;
+BEGIN
+  SELECT n.nspname INTO s FROM pg_extension e
+    JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'unaccent';
+  EXECUTE format('ALTER TEXT SEARCH CONFIGURATION shop ALTER MAPPING FOR '
+                 'hword, hword_part, word WITH %I.unaccent, english_stem', s);
+  EXECUTE format('ALTER TEXT SEARCH CONFIGURATION shop_simple ALTER MAPPING '
+                 'FOR hword, hword_part, word WITH %I.unaccent, simple', s);
+END
+$$;
 
 CREATE TABLE categories (
   id uuid PRIMARY KEY,
