@@ -136,6 +136,11 @@ void search_handle_reindex(struct http_request *req,
   }
   char id[37];
   search_request_reindex(search_state_of(req->svc), id);
+  if (id[0] == '\0') {
+    http_reply_error(res, req, API_DATABASE_ERROR,
+                     "the reindex job could not be recorded", NULL);
+    return;
+  }
   const char *job = NULL;
   int rc = sstore_job_get(req->svc->db, req->arena, id, &job);
   if (rc < 0) {

@@ -108,7 +108,8 @@ int search_load_categories(const struct search_backend *b, struct db_conn *tx,
 /* Forgets every cached answer (the index or the lexicon changed). */
 void search_answers_invalidate(struct search_state *st);
 /* Asks the reindexer for a job (its id into id[37]); when one is already
- * running, id is that job's and false is returned. */
+ * running, id is that job's and false is returned; when the job could not
+ * be recorded, id is "" and false is returned. */
 bool search_request_reindex(struct search_state *st, char id[37]);
 /* Counts one search of the normalized query (not "") in the query log. */
 void search_log_query(struct search_state *st, const char *query,

@@ -176,6 +176,7 @@ static void refresh(void *arg) {
 /* --- reindex jobs ------------------------------------------------------- */
 
 bool search_request_reindex(struct search_state *st, char id[37]) {
+  id[0] = '\0';
   pthread_mutex_lock(&st->job_lock);
   if (st->job_pending) {
     memcpy(id, st->job_id, 37);
