@@ -14,7 +14,7 @@ const RUN = randomUUID().slice(0, 8);
 // Whether some service consumes order.confirmed yet (the discovery, review,
 // notification and admin services do); until then only the producer side
 // of the event is checked.
-const CONSUMED = false;
+const CONSUMED = true; // the search service consumes it (popularity)
 const spans = []; // every span received, with its service name
 let receiver;
 let admin;
