@@ -336,3 +336,21 @@ test('admin search routes: access, synonym validation, reindex, query reports', 
   assert.ok(ids(await search({ q: hitWord })).includes(p.id));
   assertEnvelope(await call(`${API}/admin/search/reindex/${crypto.randomUUID()}`, { headers: admin }), 404, 'NOT_FOUND');
 });
+
+test("a product's variants are searchable by their option values", async () => {
+  const shade = word('shade');
+  const p = await newProduct({
+    name: `${word('variant')} hoodie`,
+    options: [{ name: 'color', values: [shade, 'plain'] }],
+  });
+  const v = await call(`${API}/products/${p.id}/variants`, {
+    method: 'POST', headers: admin, body: { sku: `V-${RUN}-${++seq}`.toUpperCase(), options: { color: shade }, stock: 2 },
+  });
+  assert.equal(v.status, 201, v.text);
+  const found = await eventually(async () => {
+    const r = await search({ q: shade });
+    return r.status === 200 && ids(r).includes(p.id) ? r : null;
+  }, WAIT);
+  const item = found.body.items.find((i) => i.id === p.id);
+  assert.ok(Array.isArray(item.variants) && item.variants.some((x) => x.options.color === shade), JSON.stringify(item));
+});
