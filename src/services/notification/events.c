@@ -47,9 +47,10 @@ static char *lines_snapshot(const json_t *items, const char *currency) {
       json_decref(out);
       return NULL;
     }
-    json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "name",
-                                         name ? name : "item", (json_int_t)qty,
-                                         (json_int_t)minor));
+    json_array_append_new(
+        out, json_pack("{s:s, s:I, s:I}", "name", name ? name : "item",
+                       "quantity", (json_int_t)qty, "line_total",
+                       (json_int_t)minor));
   }
   char *text = json_dumps(out, JSON_COMPACT);
   json_decref(out);
