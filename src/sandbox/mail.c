@@ -134,8 +134,7 @@ static void store_copy(struct mailbox *box, const struct mail_message *m,
   }
   if (box->count == box->cap) {
     size_t cap = box->cap ? box->cap * 2 : 64;
-    struct stored_message **grown =
-        realloc(box->messages, cap * sizeof *grown);
+    struct stored_message **grown = realloc(box->messages, cap * sizeof *grown);
     if (grown == NULL) goto fail;
     box->messages = grown;
     box->cap = cap;
@@ -224,7 +223,8 @@ static void *connection_main(void *arg) {
     have -= start;
     if (have == READ_BUF) { /* a line longer than the buffer */
       char reply[512];
-      enum smtp_action a = smtp_session_line(&s, buf, have, reply, sizeof reply);
+      enum smtp_action a =
+          smtp_session_line(&s, buf, have, reply, sizeof reply);
       have = 0;
       if (a != SMTP_NO_REPLY && a != SMTP_MESSAGE)
         open = send_all(c->fd, reply, strlen(reply)) && a != SMTP_REPLY_CLOSE;
@@ -303,16 +303,15 @@ static struct mailbox *box_of(const struct http_request *req) {
 static json_t *message_json(const struct stored_message *s) {
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", s->id, "from",
                    s->m.from, "to", s->to, "subject", s->m.subject, "text",
-                   s->m.text, "html", s->m.html, "received_at",
-                   s->received_at);
+                   s->m.text, "html", s->m.html, "received_at", s->received_at);
 }
 
 /* Reads ?to= and ?limit=; false when it answered 422. */
 static bool read_filter(struct http_request *req, struct http_response *res,
                         const char **to, long *limit) {
   *to = http_query(req, "to");
-  if (*to != NULL && (strlen(*to) > SMTP_ADDR_MAX ||
-                      !json_utf8_valid(*to, strlen(*to)))) {
+  if (*to != NULL &&
+      (strlen(*to) > SMTP_ADDR_MAX || !json_utf8_valid(*to, strlen(*to)))) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      "to must be an e-mail address", "to");
     return false;
@@ -373,16 +372,23 @@ static bool html_add(char **out, size_t *len, size_t *cap, const char *s,
   for (; *s != '\0'; s++) {
     const char *piece = NULL;
     char one[2] = {*s, '\0'};
-    if (escape && *s == '<') piece = "&lt;";
-    else if (escape && *s == '>') piece = "&gt;";
-    else if (escape && *s == '&') piece = "&amp;";
-    else if (escape && *s == '"') piece = "&quot;";
-    else if (escape && *s == '\'') piece = "&#39;";
-    else piece = one;
+    if (escape && *s == '<')
+      piece = "&lt;";
+    else if (escape && *s == '>')
+      piece = "&gt;";
+    else if (escape && *s == '&')
+      piece = "&amp;";
+    else if (escape && *s == '"')
+      piece = "&quot;";
+    else if (escape && *s == '\'')
+      piece = "&#39;";
+    else
+      piece = one;
     size_t n = strlen(piece);
     if (*len + n + 1 > *cap) {
       size_t c = *cap ? *cap * 2 : 8192;
-      while (c < *len + n + 1) c *= 2;
+      while (c < *len + n + 1)
+        c *= 2;
       char *grown = realloc(*out, c);
       if (grown == NULL) return false;
       *out = grown;
@@ -480,8 +486,8 @@ static int mail_start(struct service *svc) {
   pthread_mutex_init(&box->lock, NULL);
   atomic_init(&box->stopping, false);
   atomic_init(&box->connections, 0);
-  int port = svc->cfg->smtp_port > 0 ? svc->cfg->smtp_port
-                                     : svc->cfg->port_base + 18;
+  int port =
+      svc->cfg->smtp_port > 0 ? svc->cfg->smtp_port : svc->cfg->port_base + 18;
   box->listen_fd = listen_smtp(svc->cfg->bind_address, port);
   if (box->listen_fd < 0) {
     log_error("sandbox-mail: cannot listen for SMTP on %s:%d (port in use?)",
@@ -518,7 +524,8 @@ static void mail_stop(struct service *svc) {
     svc->state = NULL; /* leave the memory to the exiting process */
     return;
   }
-  for (size_t i = 0; i < box->count; i++) stored_free(box->messages[i]);
+  for (size_t i = 0; i < box->count; i++)
+    stored_free(box->messages[i]);
   free(box->messages);
   pthread_mutex_destroy(&box->lock);
   free(box);

@@ -36,7 +36,8 @@ char *smtp_session_take(struct smtp_session *s, size_t *len) {
 }
 
 bool smtp_parse_path(const char *arg, char *out, size_t size) {
-  while (*arg == ' ') arg++;
+  while (*arg == ' ')
+    arg++;
   const char *start = arg, *end;
   if (*arg == '<') {
     start = arg + 1;
@@ -64,15 +65,15 @@ static bool command_is(const char *line, size_t len, const char *word) {
   return len == n || line[n] == ' ' || word[n - 1] == ':';
 }
 
-static bool append_data(struct smtp_session *s, const char *line,
-                        size_t len) {
+static bool append_data(struct smtp_session *s, const char *line, size_t len) {
   if (s->too_big || s->data_len + len + 2 > s->max_bytes) {
     s->too_big = true;
     return true;
   }
   if (s->data_len + len + 3 > s->data_cap) {
     size_t cap = s->data_cap ? s->data_cap : 4096;
-    while (cap < s->data_len + len + 3) cap *= 2;
+    while (cap < s->data_len + len + 3)
+      cap *= 2;
     char *grown = realloc(s->data, cap);
     if (grown == NULL) return false;
     s->data = grown;
@@ -89,8 +90,7 @@ static bool append_data(struct smtp_session *s, const char *line,
 #define REPLY(text) snprintf(reply, reply_size, "%s\r\n", text)
 
 enum smtp_action smtp_session_line(struct smtp_session *s, const char *line,
-                                   size_t len, char *reply,
-                                   size_t reply_size) {
+                                   size_t len, char *reply, size_t reply_size) {
   if (s->in_data) {
     if (len == 1 && line[0] == '.') {
       s->in_data = false;
@@ -187,7 +187,8 @@ enum smtp_action smtp_session_line(struct smtp_session *s, const char *line,
     char arg[SMTP_LINE_MAX + 1];
     snprintf(arg, sizeof arg, "%.*s", (int)(len - 8), line + 8);
     char *to = s->rcpts[s->rcpt_count];
-    if (!smtp_parse_path(arg, to, SMTP_ADDR_MAX + 1) || strchr(to, '@') == NULL) {
+    if (!smtp_parse_path(arg, to, SMTP_ADDR_MAX + 1) ||
+        strchr(to, '@') == NULL) {
       REPLY("501 5.1.3 bad recipient address syntax");
       return SMTP_REPLY;
     }
@@ -279,7 +280,8 @@ struct buf {
 static bool buf_add(struct buf *b, const char *s, size_t n) {
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 128;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 1)
+      cap *= 2;
     char *grown = realloc(b->p, cap);
     if (grown == NULL) return false;
     b->p = grown;
@@ -328,7 +330,8 @@ char *mail_decode_header(const char *s) {
     } else if (enc == 'Q') {
       char *tmp = malloc(n + 1);
       if (tmp == NULL) goto oom;
-      for (size_t i = 0; i < n; i++) tmp[i] = text[i] == '_' ? ' ' : text[i];
+      for (size_t i = 0; i < n; i++)
+        tmp[i] = text[i] == '_' ? ' ' : text[i];
       decoded = mail_decode_qp(tmp, n, &dlen);
       free(tmp);
     }
@@ -364,7 +367,8 @@ static bool split_headers(const char *raw, size_t len, struct headers *h,
   size_t i = 0;
   while (i < len) {
     size_t eol = i;
-    while (eol < len && raw[eol] != '\n') eol++;
+    while (eol < len && raw[eol] != '\n')
+      eol++;
     size_t n = eol - i;
     if (n > 0 && raw[i + n - 1] == '\r') n--;
     if (n == 0) { /* the blank line ends the headers */
@@ -374,7 +378,8 @@ static bool split_headers(const char *raw, size_t len, struct headers *h,
     if (raw[i] == ' ' || raw[i] == '\t') { /* folded: continue the last */
       if (!buf_add(&b, " ", 1)) goto oom;
       size_t k = i;
-      while (k < i + n && (raw[k] == ' ' || raw[k] == '\t')) k++;
+      while (k < i + n && (raw[k] == ' ' || raw[k] == '\t'))
+        k++;
       if (!buf_add(&b, raw + k, i + n - k)) goto oom;
     } else {
       if (b.len > 0 && !buf_add(&b, "\n", 1)) goto oom;
@@ -400,9 +405,11 @@ static char *header_get(const struct headers *h, const char *name) {
     size_t len = eol ? (size_t)(eol - line) : strlen(line);
     if (len > n && line[n] == ':' && strncasecmp(line, name, n) == 0) {
       const char *v = line + n + 1;
-      while (*v == ' ' || *v == '\t') v++;
+      while (*v == ' ' || *v == '\t')
+        v++;
       size_t vlen = (size_t)(line + len - v);
-      while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t')) vlen--;
+      while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+        vlen--;
       char *out = malloc(vlen + 1);
       if (out == NULL) return NULL;
       memcpy(out, v, vlen);
@@ -421,7 +428,8 @@ static char *header_param(const char *value, const char *param) {
   const char *p = value;
   while ((p = strchr(p, ';')) != NULL) {
     p++;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (strncasecmp(p, param, n) == 0 && p[n] == '=') {
       p += n + 1;
       const char *end;

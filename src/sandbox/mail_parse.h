@@ -32,10 +32,10 @@ enum smtp_action {
 };
 
 struct smtp_session {
-  bool greeted;   /* HELO/EHLO seen */
-  bool has_from;  /* MAIL FROM seen in this transaction */
-  bool in_data;   /* between DATA and the lone "." */
-  bool too_big;   /* the message in DATA passed max_bytes */
+  bool greeted;  /* HELO/EHLO seen */
+  bool has_from; /* MAIL FROM seen in this transaction */
+  bool in_data;  /* between DATA and the lone "." */
+  bool too_big;  /* the message in DATA passed max_bytes */
   char from[SMTP_ADDR_MAX + 1];
   char rcpts[SMTP_MAX_RCPTS][SMTP_ADDR_MAX + 1];
   int rcpt_count;

@@ -39,10 +39,14 @@ bool notify_kind_is_order(enum notify_kind k) {
 
 const char *notify_category_name(enum notify_category c) {
   switch (c) {
-  case CATEGORY_SECURITY: return "security";
-  case CATEGORY_ACCOUNT: return "account";
-  case CATEGORY_ORDER_UPDATES: return "order_updates";
-  case CATEGORY_MARKETING: return "marketing";
+  case CATEGORY_SECURITY:
+    return "security";
+  case CATEGORY_ACCOUNT:
+    return "account";
+  case CATEGORY_ORDER_UPDATES:
+    return "order_updates";
+  case CATEGORY_MARKETING:
+    return "marketing";
   }
   return "";
 }
@@ -71,8 +75,7 @@ bool notify_prefs_allow(const struct notify_prefs *p, enum notify_channel ch,
 }
 
 bool notify_prefs_apply(struct notify_prefs *p, const void *body, char *field,
-                        size_t field_size, char *message,
-                        size_t message_size) {
+                        size_t field_size, char *message, size_t message_size) {
   const json_t *root = body;
   struct notify_prefs next = *p;
   const char *channel;
@@ -97,10 +100,9 @@ bool notify_prefs_apply(struct notify_prefs *p, const void *body, char *field,
     const char *key;
     const json_t *flag;
     json_object_foreach((json_t *)value, key, flag) {
-      bool *slot = strcmp(key, "marketing") == 0 ? &next.marketing[ch]
-                   : strcmp(key, "order_updates") == 0
-                       ? &next.order_updates[ch]
-                       : NULL;
+      bool *slot = strcmp(key, "marketing") == 0       ? &next.marketing[ch]
+                   : strcmp(key, "order_updates") == 0 ? &next.order_updates[ch]
+                                                       : NULL;
       snprintf(field, field_size, "%s.%.40s", channel, key);
       if (slot == NULL) {
         snprintf(message, message_size,
@@ -108,8 +110,8 @@ bool notify_prefs_apply(struct notify_prefs *p, const void *body, char *field,
         return false;
       }
       if (!json_is_boolean(flag)) {
-        snprintf(message, message_size, "%s.%s must be true or false",
-                 channel, key);
+        snprintf(message, message_size, "%s.%s must be true or false", channel,
+                 key);
         return false;
       }
       *slot = json_is_true(flag);
@@ -122,10 +124,9 @@ bool notify_prefs_apply(struct notify_prefs *p, const void *body, char *field,
 void *notify_prefs_json(const struct notify_prefs *p) {
   json_t *doc = json_object();
   for (int i = 0; i < 3; i++)
-    json_object_set_new(
-        doc, notify_channel_name((enum notify_channel)i),
-        json_pack("{s:b, s:b}", "marketing", p->marketing[i], "order_updates",
-                  p->order_updates[i]));
+    json_object_set_new(doc, notify_channel_name((enum notify_channel)i),
+                        json_pack("{s:b, s:b}", "marketing", p->marketing[i],
+                                  "order_updates", p->order_updates[i]));
   return doc;
 }
 
@@ -134,7 +135,9 @@ void *notify_prefs_json(const struct notify_prefs *p) {
 char *notify_format_money(int64_t minor, const char *currency, char *buf) {
   static const struct {
     const char *code, *symbol;
-  } symbols[] = {{"USD", "$"}, {"EUR", "\xe2\x82\xac"}, {"GBP", "\xc2\xa3"},
+  } symbols[] = {{"USD", "$"},
+                 {"EUR", "\xe2\x82\xac"},
+                 {"GBP", "\xc2\xa3"},
                  {"JPY", "\xc2\xa5"}};
   char amount[MONEY_BUF];
   bool negative = minor < 0;
@@ -157,12 +160,23 @@ char *notify_format_money(int64_t minor, const char *currency, char *buf) {
 static void put_html(FILE *f, const char *s) {
   for (; s != NULL && *s != '\0'; s++) {
     switch (*s) {
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '&': fputs("&amp;", f); break;
-    case '"': fputs("&quot;", f); break;
-    case '\'': fputs("&#39;", f); break;
-    default: fputc(*s, f);
+    case '<':
+      fputs("&lt;", f);
+      break;
+    case '>':
+      fputs("&gt;", f);
+      break;
+    case '&':
+      fputs("&amp;", f);
+      break;
+    case '"':
+      fputs("&quot;", f);
+      break;
+    case '\'':
+      fputs("&#39;", f);
+      break;
+    default:
+      fputc(*s, f);
     }
   }
 }
@@ -341,8 +355,8 @@ bool notify_render(enum notify_kind kind, const struct notify_input *in,
   case NOTIFY_ORDER_CANCELLED:
     snprintf(subject, sizeof subject, "Order %s cancelled", order);
     html_open(w.html, subject);
-    fprintf(w.text, "Hello %s,\n\nyour order %s was cancelled", greeting_name(in),
-            order);
+    fprintf(w.text, "Hello %s,\n\nyour order %s was cancelled",
+            greeting_name(in), order);
     if (in->reason != NULL && in->reason[0] != '\0')
       fprintf(w.text, " (%s)", in->reason);
     fputs(". Any payment taken is returned to your card.\n\n", w.text);
@@ -435,7 +449,8 @@ char *notify_qp_encode(const char *s) {
   if (f == NULL) return NULL;
   const unsigned char *p = (const unsigned char *)s;
   while (*p != '\0') {
-    const unsigned char *eol = (const unsigned char *)strchr((const char *)p, '\n');
+    const unsigned char *eol =
+        (const unsigned char *)strchr((const char *)p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen((const char *)p);
     size_t line_len = len;
     if (line_len > 0 && p[line_len - 1] == '\r') line_len--;
@@ -554,7 +569,8 @@ cleanup:
 
 int64_t notify_retry_delay_ms(int base_ms, int attempts) {
   int64_t delay = base_ms;
-  for (int i = 1; i < attempts && delay < 300000; i++) delay *= 2;
+  for (int i = 1; i < attempts && delay < 300000; i++)
+    delay *= 2;
   return delay > 300000 ? 300000 : delay;
 }
 

@@ -98,13 +98,13 @@ struct notify_input {
   const char *reset_expires; /* RFC 3339 */
   const char *order_id;
   const char *currency;
-  int64_t total;             /* the order's total */
+  int64_t total; /* the order's total */
   const struct notify_line *lines;
   size_t line_count;
-  int64_t amount;            /* refund: refunded now */
+  int64_t amount; /* refund: refunded now */
   bool full_refund;
-  const char *reason;        /* cancellation reason */
-  const char *shop_url;      /* "http://localhost:8080": links */
+  const char *reason;   /* cancellation reason */
+  const char *shop_url; /* "http://localhost:8080": links */
 };
 
 /* Everything one notification says, each malloc'd. */

@@ -47,10 +47,10 @@ static char *lines_snapshot(const json_t *items, const char *currency) {
       json_decref(out);
       return NULL;
     }
-    json_array_append_new(
-        out, json_pack("{s:s, s:I, s:I}", "name", name ? name : "item",
-                       "quantity", (json_int_t)qty, "line_total",
-                       (json_int_t)minor));
+    json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "name",
+                                         name ? name : "item", "quantity",
+                                         (json_int_t)qty, "line_total",
+                                         (json_int_t)minor));
   }
   char *text = json_dumps(out, JSON_COMPACT);
   json_decref(out);
@@ -70,8 +70,7 @@ static int keep_order(struct db_conn *conn, const json_t *doc,
     return 0;
   char *lines = lines_snapshot(json_object_get(doc, "items"), currency);
   if (lines == NULL) return 0;
-  int rc =
-      nstore_order_upsert(conn, order_id, user_id, currency, total, lines);
+  int rc = nstore_order_upsert(conn, order_id, user_id, currency, total, lines);
   free(lines);
   return rc;
 }
@@ -190,7 +189,7 @@ static int on_user_registered(struct service *svc, struct db_conn *conn,
     return 0; /* nothing to retry: the event is malformed */
   }
   int rc = nstore_user_upsert(conn, user_id, email, username, first,
-                             field(ev, "phone"));
+                              field(ev, "phone"));
   if (rc < 0) return rc;
   struct notify_input in = {.name = first ? first : username,
                             .email = email,
@@ -322,14 +321,14 @@ static int notify_order(struct service *svc, struct db_conn *conn,
   json_t *data = json_pack("{s:s}", "order_id", order_id);
   char *data_text = json_dumps(data, JSON_COMPACT);
   rc = nstore_notification_insert(conn, order.user_id, ev->event_id,
-                                 notify_kind_name(kind), msg.subject, msg.brief,
-                                 data_text, id, created_at);
+                                  notify_kind_name(kind), msg.subject,
+                                  msg.brief, data_text, id, created_at);
   free(data_text);
   if (rc == 1) {
-    json_t *item = json_pack(
-        "{s:s, s:s, s:s, s:s, s:O, s:b, s:n, s:s}", "id", id, "kind",
-        notify_kind_name(kind), "title", msg.subject, "body", msg.brief,
-        "data", data, "read", 0, "read_at", "created_at", created_at);
+    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b, s:n, s:s}", "id",
+                             id, "kind", notify_kind_name(kind), "title",
+                             msg.subject, "body", msg.brief, "data", data,
+                             "read", 0, "read_at", "created_at", created_at);
     payload = json_dumps(item, JSON_COMPACT);
     json_decref(item);
     rc = queue(conn, &o, CHANNEL_IN_APP, order.user_id, true, NULL, payload);

@@ -210,9 +210,8 @@ void handle_deliveries(struct http_request *req, struct http_response *res) {
       !read_uuid_query(req, res, "user_id", &user_id) ||
       !read_uuid_query(req, res, "event_id", &event_id))
     return;
-  if (recipient != NULL &&
-      (recipient[0] == '\0' || strlen(recipient) > 320 ||
-       !json_utf8_valid(recipient, strlen(recipient)))) {
+  if (recipient != NULL && (recipient[0] == '\0' || strlen(recipient) > 320 ||
+                            !json_utf8_valid(recipient, strlen(recipient)))) {
     http_reply_error(res, req, API_UNPROCESSABLE,
                      "recipient must be an address of at most 320 bytes",
                      "recipient");
@@ -221,15 +220,14 @@ void handle_deliveries(struct http_request *req, struct http_response *res) {
   struct db_conn *c = acquire(req, res);
   if (c == NULL) return;
   void *items = NULL;
-  int rc = nstore_delivery_list(c, recipient, user_id, event_id, (int)limit,
-                               &items);
+  int rc =
+      nstore_delivery_list(c, recipient, user_id, event_id, (int)limit, &items);
   db_release(req->svc->db, c);
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
     return;
   }
-  reply_take(res, 200,
-             json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+  reply_take(res, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
 /* --- GET /internal/notifications/sandbox/{channel} --------------------- */
@@ -242,13 +240,13 @@ void handle_sandbox_messages(struct http_request *req,
                                : strcmp(channel, "push") == 0 ? &st->push
                                                               : NULL;
   if (p == NULL) {
-    http_reply_error(res, req, API_NOT_FOUND, "no such sandbox provider",
-                     NULL);
+    http_reply_error(res, req, API_NOT_FOUND, "no such sandbox provider", NULL);
     return;
   }
   long limit;
   if (!read_limit(req, res, 1000, &limit)) return;
   const char *to = http_query(req, "to");
   if (to != NULL && to[0] == '\0') to = NULL;
-  reply_take(res, 200, json_pack("{s:o}", "items", provider_list(p, to, limit)));
+  reply_take(res, 200,
+             json_pack("{s:o}", "items", provider_list(p, to, limit)));
 }

@@ -25,7 +25,8 @@ void provider_init(struct sandbox_provider *p, const char *name) {
 }
 
 void provider_destroy(struct sandbox_provider *p) {
-  for (size_t i = 0; i < p->count; i++) free(p->items[i].text);
+  for (size_t i = 0; i < p->count; i++)
+    free(p->items[i].text);
   free(p->items);
   pthread_mutex_destroy(&p->lock);
 }

@@ -44,9 +44,9 @@ static enum outcome send_email(struct notification_state *st,
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  char *message = notify_mime_build(st->mail_from, d->recipient, d->subject,
-                                    message_id, date, d->body_text,
-                                    d->body_html);
+  char *message =
+      notify_mime_build(st->mail_from, d->recipient, d->subject, message_id,
+                        date, d->body_text, d->body_html);
   if (message == NULL) {
     snprintf(why, why_size, "out of memory building the message");
     return RETRY;
@@ -78,10 +78,8 @@ static enum outcome send_live(struct notification_state *st,
 static enum outcome send_one(struct notification_state *st,
                              const struct delivery_claim *d, char *why,
                              size_t why_size) {
-  if (strcmp(d->channel, "email") == 0)
-    return send_email(st, d, why, why_size);
-  if (strcmp(d->channel, "in_app") == 0)
-    return send_live(st, d, why, why_size);
+  if (strcmp(d->channel, "email") == 0) return send_email(st, d, why, why_size);
+  if (strcmp(d->channel, "in_app") == 0) return send_live(st, d, why, why_size);
   struct sandbox_provider *p = strcmp(d->channel, "sms") == 0    ? &st->sms
                                : strcmp(d->channel, "push") == 0 ? &st->push
                                                                  : NULL;
@@ -89,8 +87,7 @@ static enum outcome send_one(struct notification_state *st,
     snprintf(why, why_size, "unknown channel %s", d->channel);
     return GIVE_UP;
   }
-  if (provider_send(p, d->id, d->recipient, d->subject, d->body_text) ==
-      KIT_OK)
+  if (provider_send(p, d->id, d->recipient, d->subject, d->body_text) == KIT_OK)
     return SENT;
   snprintf(why, why_size, "the sandbox %s provider is out of memory", p->name);
   return RETRY;

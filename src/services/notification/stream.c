@@ -62,8 +62,7 @@ static void client_push(struct sse_client *c, const char *s, size_t n) {
   if (c->ended) return;
   if (c->off > 0 && c->off == c->len) c->off = c->len = 0;
   if (c->len - c->off + n > CLIENT_BUFFER_MAX) {
-    log_warn("notification stream of user %s not reading: closed",
-             c->user_id);
+    log_warn("notification stream of user %s not reading: closed", c->user_id);
     c->ended = true;
   } else {
     if (c->len + n > c->cap && c->off > 0) {
@@ -73,7 +72,8 @@ static void client_push(struct sse_client *c, const char *s, size_t n) {
     }
     if (c->len + n > c->cap) {
       size_t cap = c->cap ? c->cap : 1024;
-      while (cap < c->len + n) cap *= 2;
+      while (cap < c->len + n)
+        cap *= 2;
       char *grown = realloc(c->buf, cap);
       if (grown == NULL) {
         c->ended = true;
@@ -111,8 +111,10 @@ static void client_close(void *ctx) {
   struct sse_client *c = ctx;
   struct sse_hub *hub = c->hub;
   pthread_mutex_lock(&hub->lock);
-  if (c->prev != NULL) c->prev->next = c->next;
-  else hub->clients = c->next;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    hub->clients = c->next;
   if (c->next != NULL) c->next->prev = c->prev;
   hub->client_count--;
   bool last = hub->stopped && hub->client_count == 0;
@@ -173,8 +175,7 @@ static void *hub_main(void *arg) {
         retry_at = clock_monotonic_ms() + 1000;
         continue;
       }
-      log_info("notification stream: subscribed to %s*",
-               NOTIFY_CHANNEL_PREFIX);
+      log_info("notification stream: subscribed to %s*", NOTIFY_CHANNEL_PREFIX);
     }
     char *channel = NULL, *message = NULL;
     int rc = kv_subscription_next(sub, POLL_MS, &channel, &message);
