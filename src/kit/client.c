@@ -9,8 +9,8 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -508,7 +508,8 @@ static size_t stream_on_body(char *ptr, size_t size, size_t nmemb,
     }
     if (rs->len + n > rs->cap) {
       size_t cap = rs->cap ? rs->cap : 4096;
-      while (cap < rs->len + n) cap *= 2;
+      while (cap < rs->len + n)
+        cap *= 2;
       char *grown = realloc(rs->buf, cap);
       if (grown == NULL) {
         pthread_mutex_unlock(&rs->lock);
@@ -674,7 +675,8 @@ static int call_remote_stream(struct client *c, enum service_id target,
     reply_transport_error(out, r, target, rc);
     return rc;
   }
-  struct http_stream *stream = http_stream_create(stream_read, stream_close, rs);
+  struct http_stream *stream =
+      http_stream_create(stream_read, stream_close, rs);
   if (stream == NULL) {
     rs->cancelled = true;
     remote_stream_unref(rs);

@@ -126,15 +126,15 @@ struct config {
   int login_max_ip_failures;  /* SHOPSPHERE_LOGIN_MAX_IP_FAILURES per IP */
 
   /* Notifications and the sandbox mail server (docs/notifications.md). */
-  char smtp_url[CONFIG_URL_MAX]; /* SHOPSPHERE_SMTP_URL: smtp://host:port,
-                                    "" = the sandbox mail server's */
-  char mail_from[256];           /* SHOPSPHERE_MAIL_FROM */
-  int smtp_port;                 /* SHOPSPHERE_SMTP_PORT: sandbox listener,
-                                    0 = base + 18 */
-  int notification_max_attempts; /* SHOPSPHERE_NOTIFICATION_MAX_ATTEMPTS */
+  char smtp_url[CONFIG_URL_MAX];  /* SHOPSPHERE_SMTP_URL: smtp://host:port,
+                                     "" = the sandbox mail server's */
+  char mail_from[256];            /* SHOPSPHERE_MAIL_FROM */
+  int smtp_port;                  /* SHOPSPHERE_SMTP_PORT: sandbox listener,
+                                     0 = base + 18 */
+  int notification_max_attempts;  /* SHOPSPHERE_NOTIFICATION_MAX_ATTEMPTS */
   int notification_retry_base_ms; /* SHOPSPHERE_NOTIFICATION_RETRY_BASE_MS */
-  int notification_poll_ms;      /* SHOPSPHERE_NOTIFICATION_POLL_MS */
-  int sse_heartbeat_s;           /* SHOPSPHERE_SSE_HEARTBEAT_S (15) */
+  int notification_poll_ms;       /* SHOPSPHERE_NOTIFICATION_POLL_MS */
+  int sse_heartbeat_s;            /* SHOPSPHERE_SSE_HEARTBEAT_S (15) */
 
   /* Orders (docs/checkout.md): auto = on in the test profiles only. */
   char fault_injection[8];    /* SHOPSPHERE_FAULT_INJECTION: auto|on|off */

@@ -38,12 +38,12 @@ struct http_stream {
   http_stream_read_fn read;
   http_stream_close_fn close;
   void *ctx;
-  pthread_mutex_t lock;        /* the fields below */
-  struct MHD_Connection *con;  /* NULL until a server took the stream */
+  pthread_mutex_t lock;       /* the fields below */
+  struct MHD_Connection *con; /* NULL until a server took the stream */
   struct http_server *server;
-  bool suspended;              /* parked: wake resumes it */
-  bool pending;                /* woken while not parked: read again */
-  bool ending;                 /* the server stops: end at the next read */
+  bool suspended;                  /* parked: wake resumes it */
+  bool pending;                    /* woken while not parked: read again */
+  bool ending;                     /* the server stops: end at the next read */
   struct http_stream *prev, *next; /* the server's list */
 };
 
@@ -167,8 +167,10 @@ static void stream_free(void *cls) {
   struct http_server *srv = s->server;
   if (srv != NULL) {
     pthread_mutex_lock(&srv->streams_lock);
-    if (s->prev != NULL) s->prev->next = s->next;
-    else srv->streams = s->next;
+    if (s->prev != NULL)
+      s->prev->next = s->next;
+    else
+      srv->streams = s->next;
     if (s->next != NULL) s->next->prev = s->prev;
     pthread_mutex_unlock(&srv->streams_lock);
   }
@@ -349,8 +351,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
   struct http_response res;
   http_response_init(&res);
   http_handle(s->router, s->service_name, req, &res);
-  enum MHD_Result r =
-      send_response(s, con, &res, strcmp(method, "HEAD") == 0);
+  enum MHD_Result r = send_response(s, con, &res, strcmp(method, "HEAD") == 0);
   http_response_clear(&res);
   log_context_clear();
   return r;
@@ -388,8 +389,8 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   }
 
   MHD_set_panic_func(on_panic, NULL);
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
-                   MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   s->daemon = MHD_start_daemon(
       flags, (uint16_t)opt->port, NULL, NULL, on_request, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,

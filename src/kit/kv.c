@@ -593,8 +593,8 @@ int kv_psubscribe(struct kv_pool *pool, const char *pattern,
   return KIT_OK;
 }
 
-int kv_subscription_next(struct kv_subscription *s, int wait_ms,
-                         char **channel, char **message) {
+int kv_subscription_next(struct kv_subscription *s, int wait_ms, char **channel,
+                         char **message) {
   *channel = *message = NULL;
   for (;;) {
     void *reply = NULL;

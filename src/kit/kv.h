@@ -64,8 +64,8 @@ int kv_psubscribe(struct kv_pool *pool, const char *pattern,
  * *message (malloc'd, the caller frees), KIT_TIMEOUT when none came, or
  * KIT_UNAVAILABLE when the connection broke (close it, subscribe again:
  * messages published meanwhile are lost, as pub/sub goes). */
-int kv_subscription_next(struct kv_subscription *s, int wait_ms,
-                         char **channel, char **message);
+int kv_subscription_next(struct kv_subscription *s, int wait_ms, char **channel,
+                         char **message);
 
 void kv_subscription_close(struct kv_subscription *s);
 
