@@ -62,8 +62,10 @@ static int notification_start(struct service *svc) {
     free_state(st);
     return KIT_INVALID;
   }
+  /* Links in messages point at the storefront: the gateway, at the port
+   * base (offset 0). */
   snprintf(st->shop_url, sizeof st->shop_url, "http://localhost:%d",
-           cfg->ports[SVC_GATEWAY]);
+           cfg->port_base);
   /* Handlers and consumers see the state from here on. */
   svc->state = st;
   st->hub = sse_hub_start(svc);
