@@ -176,6 +176,7 @@ bench_rows() {
   identity_rows "$topo"
   checkout_rows "$topo"
   search_rows "$topo"
+  notification_rows "$topo"
 }
 
 # Authorizations per second through the payment service (docs/payments.md):
@@ -432,6 +433,47 @@ checkout_row() {
   ((errors == 0)) || R_NOTE[idx]+="; $errors non-201"
 }
 
+# The live stream's delivery lag (docs/notifications.md): bench/
+# notification-lag.mjs opens one buyer's GET /api/v1/notifications/stream
+# through the gateway, places 50 orders one after another and measures, per
+# order, from the 201 of POST /orders to the arrival of its in-app
+# notification on the stream. p50/p99 are the lag; bar p99 < 1 s. No req/s.
+notification_rows() {
+  local topo="$1" name="notification lag (order -> SSE)"
+  local idx=${#R_NAME[@]}
+  R_NAME+=("$name"); R_TOPO+=("$topo")
+  R_URL+=("http://127.0.0.1:$BASE/api/v1/notifications/stream")
+  R_BASELINE+=(""); R_MIN_RPS+=(""); R_MAX_P99+=(1000)
+  R_RPS+=(""); R_P50+=(""); R_P99+=(""); R_ERRORS+=(0); R_RUNS+=("[]"); R_NOTE+=("")
+  command -v node >/dev/null || { R_NOTE[idx]="node is missing"; return 0; }
+  say "$topo: $name"
+  local out
+  if ! out="$(node "$ROOT/bench/notification-lag.mjs" --base "http://127.0.0.1:$BASE" \
+               --orders 50 --runs "$RUNS" 2>&1)"; then
+    say "$topo: $name: driver failed: $(tail -n 3 <<<"$out")"
+    R_NOTE[idx]="driver failed"
+    return 0
+  fi
+  local line p50=() p99=() errors=0 runs_json="" run=0
+  while read -r line; do
+    [[ "$line" == NOTIFY_RESULT* ]] || continue
+    run=$((run + 1))
+    local q50 q99 e
+    q50="$(field "$line" lag_p50_ms)"; q99="$(field "$line" lag_p99_ms)"
+    e="$(field "$line" errors)"
+    p50+=("$q50"); p99+=("$q99"); errors=$((errors + e))
+    runs_json+="${runs_json:+, }{\"rps\": null, \"p50_ms\": $q50, \"p99_ms\": $q99, \"errors\": $e}"
+    say "$topo: $name: run $run/$RUNS: lag p50 $q50 ms, p99 $q99 ms, max $(field "$line" lag_max_ms) ms$( ((e == 0)) || echo "; errors $e")"
+  done <<<"$out"
+  ((run > 0)) || { R_NOTE[idx]="no result"; say "$out"; return 0; }
+  R_P50[idx]="$(median "${p50[@]}")"
+  R_P99[idx]="$(median "${p99[@]}")"
+  R_ERRORS[idx]="$errors"
+  R_RUNS[idx]="[$runs_json]"
+  R_NOTE[idx]="lag from POST /orders 201 to the SSE frame, 50 orders per run"
+  ((errors == 0)) || R_NOTE[idx]+="; $errors orders without a frame in 10 s"
+}
+
 # --- nginx: the machine's ceiling -----------------------------------------------
 NGINX_DIR="$WORK/nginx"
 NGINX_PORT=$((BASE + 90))
@@ -558,7 +600,8 @@ ratio() { # A B: A/B with two decimals, or "-"
 
 bar_verdict() { # INDEX
   local i="$1" v=""
-  [[ -n "${R_RPS[i]}" ]] || { echo "-"; return; }
+  # A latency-only row (notification lag) has p99 but no req/s.
+  [[ -n "${R_RPS[i]}" || -n "${R_P99[i]}" ]] || { echo "-"; return; }
   if [[ -n "${R_MIN_RPS[i]}" ]]; then
     v="$(awk -v a="${R_RPS[i]}" -v b="${R_MIN_RPS[i]}" 'BEGIN { print (a >= b) ? "ok" : "MISS" }')"
   fi

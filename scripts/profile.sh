@@ -76,6 +76,8 @@ _ss_profile_main() {
   _ss_default SHOPSPHERE_REDIS_URL "redis://${host}:${SHOPSPHERE_REDIS_PORT}"
   _ss_default SHOPSPHERE_AMQP_URL \
     "amqp://shopsphere:${SHOPSPHERE_AMQP_PASSWORD}@${host}:${SHOPSPHERE_AMQP_PORT}/"
+  # E-mail goes to this profile's sandbox mail server (SMTP on base + 18).
+  _ss_default SHOPSPHERE_SMTP_URL "smtp://${host}:$((SHOPSPHERE_PORT_BASE + 18))"
   # Tests wait for idle connections to be dropped; keep that wait short.
   if [[ "$profile" == test || "$profile" == w[1-8] ]]; then
     _ss_default SHOPSPHERE_CONNECTION_TIMEOUT 5

@@ -53,6 +53,8 @@ cat <<EOF
     admin        http://localhost:$BASE/admin/
     API docs     http://localhost:$BASE${SHOPSPHERE_API_DOCS_PATH:-/docs}
     API base     http://localhost:$BASE/api/v1/
+    mail inbox   http://localhost:$((BASE + 17))/   (every e-mail sent: welcome,
+                 password reset, orders; the sandbox mail server)
 
     demo admin   $SHOPSPHERE_ADMIN_EMAIL
     password     $SHOPSPHERE_ADMIN_PASSWORD

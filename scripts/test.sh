@@ -164,8 +164,8 @@ start_platform() {
   echo "test: shopsphere up (pid $PLATFORM_PID), log $PLATFORM_LOG"
   # Ready = the gateway and every service answer /healthz 200 (in `up`
   # each is its own process and they come up one by one). Ports: DESIGN §1,
-  # base + 0..12 for the gateway and services, + 15/16 for the sandboxes.
-  local offsets=(0 1 2 3 4 5 6 7 8 9 10 11 12 15 16) off url code="" t0=$SECONDS
+  # base + 0..12 for the gateway and services, + 15/16/17 for the sandboxes.
+  local offsets=(0 1 2 3 4 5 6 7 8 9 10 11 12 15 16 17) off url code="" t0=$SECONDS
   for off in "${offsets[@]}"; do
     url="http://127.0.0.1:$((SHOPSPHERE_PORT_BASE + off))/healthz"
     while :; do

@@ -48,7 +48,11 @@ static void usage(FILE *out) {
           "        another try (after the fault is fixed)\n"
           "  outbox status [--service S]\n"
           "        per service schema: events not yet published and the\n"
-          "        age of the oldest\n\n"
+          "        age of the oldest\n"
+          "  redeliver --service S < ENVELOPE\n"
+          "        publish one event envelope (JSON on stdin, as `tail`\n"
+          "        prints it) straight to S's queue, as a broker redelivery\n"
+          "        would: S applies it once (its inbox knows the event id)\n\n"
           "Without --service, every service with a database and a broker.\n",
           BUS_EXCHANGE);
 }
@@ -194,6 +198,47 @@ static int cmd_dlq_replay(const struct config *cfg, int argc, char **argv) {
            replayed, names[i]);
   }
   return failures ? 1 : 0;
+}
+
+static int cmd_redeliver(const struct config *cfg, int argc, char **argv) {
+  const char *service = cli_option(argc, argv, "--service");
+  if (!valid_service(service)) {
+    fprintf(stderr, "events: redeliver needs --service NAME\n");
+    return 2;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *body = malloc(cap);
+  if (body == NULL) return 1;
+  size_t n;
+  while ((n = fread(body + len, 1, cap - len - 1, stdin)) > 0) {
+    len += n;
+    if (len + 1 == cap) {
+      if (cap >= (size_t)16 << 20) {
+        fprintf(stderr, "events: the envelope is larger than 16 MiB\n");
+        free(body);
+        return 2;
+      }
+      char *grown = realloc(body, cap * 2);
+      if (grown == NULL) {
+        free(body);
+        return 1;
+      }
+      body = grown;
+      cap *= 2;
+    }
+  }
+  body[len] = '\0';
+  while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r'))
+    body[--len] = '\0';
+  int rc = bus_redeliver(cfg->amqp_url, service, body);
+  free(body);
+  if (rc == KIT_INVALID) return 2;
+  if (rc != KIT_OK) {
+    fprintf(stderr, "events: redelivery failed (see the log)\n");
+    return 1;
+  }
+  printf("redelivered 1 event to shopsphere.%s\n", service);
+  return 0;
 }
 
 /* --- outbox ----------------------------------------------------------------
@@ -463,6 +508,8 @@ int cli_events(const struct config *cfg, int argc, char **argv) {
     return cmd_dlq_replay(cfg, argc - 2, argv + 2);
   if (strcmp(a, "outbox") == 0 && b != NULL && strcmp(b, "status") == 0)
     return cmd_outbox_status(cfg, argc - 2, argv + 2);
+  if (strcmp(a, "redeliver") == 0)
+    return cmd_redeliver(cfg, argc - 1, argv + 1);
   fprintf(stderr, "events: unknown command '%s%s%s'\n\n", a, b ? " " : "",
           b ? b : "");
   usage(stderr);

@@ -31,7 +31,8 @@ bool cli_parse_services(const char *list, bool chosen[SVC_COUNT],
   if (list == NULL || strcmp(list, "all") == 0) {
     for (int i = 0; i < SVC_COUNT; i++) chosen[i] = true;
     if (!include_sandboxes)
-      chosen[SVC_SANDBOX_PAYMENT] = chosen[SVC_SANDBOX_COURIER] = false;
+      chosen[SVC_SANDBOX_PAYMENT] = chosen[SVC_SANDBOX_COURIER] =
+          chosen[SVC_SANDBOX_MAIL] = false;
     return true;
   }
   char *copy = strdup(list);
@@ -66,7 +67,7 @@ int cli_serve(const struct config *cfg, int argc, char **argv) {
            "Runs the listed services in this one process, each on its own\n"
            "port (SHOPSPHERE_PORT_BASE + offset); calls between them are\n"
            "dispatched in-process. 'all' (the default) means every service\n"
-           "and both sandboxes. Stops on SIGINT or SIGTERM.\n\nservices:\n");
+           "and the sandboxes. Stops on SIGINT or SIGTERM.\n\nservices:\n");
     print_service_list(stdout);
     return 0;
   }

@@ -1,6 +1,6 @@
 /* up.c - `shopsphere up`: the local supervisor.
  *
- * Starts every service and both sandboxes as their own processes (the real
+ * Starts every service and the sandboxes as their own processes (the real
  * microservice topology, one `shopsphere serve --services=NAME` each), reads
  * their output line by line and prints it prefixed with the service name,
  * restarts a process that dies with exponential backoff (reset once it has
@@ -157,16 +157,18 @@ static void print_banner(const struct config *cfg) {
          "  admin       http://localhost:%d/admin/\n"
          "  API         http://localhost:%d/api/v1/\n"
          "  API docs    http://localhost:%d/docs\n"
+         "  mail inbox  http://localhost:%d/ (sandbox mail server)\n"
          "Ctrl-C stops every service.\n",
          cfg->profile, cfg->ports[SVC_GATEWAY], cfg->ports[SVC_GATEWAY],
-         cfg->ports[SVC_GATEWAY], cfg->ports[SVC_GATEWAY]);
+         cfg->ports[SVC_GATEWAY], cfg->ports[SVC_GATEWAY],
+         cfg->ports[SVC_SANDBOX_MAIL]);
   fflush(stdout);
 }
 
 int cli_up(const struct config *cfg, int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     printf("usage: shopsphere up [--services=LIST|all]\n\n"
-           "Starts each service (and both sandboxes) as its own process on\n"
+           "Starts each service (and the sandboxes) as its own process on\n"
            "its own port, prints their logs prefixed with the service name,\n"
            "restarts a process that dies (backoff from %d ms to %d ms), and\n"
            "stops them all on Ctrl-C or SIGTERM.\n",

@@ -116,6 +116,14 @@ void bus_envelope_free(void *owner);
  * queue with its retry count reset; *replayed counts them. */
 int bus_dlq_replay(const char *amqp_url, const char *service, int *replayed);
 
+/* Publishes one envelope (JSON text, checked) straight to
+ * shopsphere.<service>, as the broker would redeliver it: for operators
+ * re-driving one event to one consumer, and for tests proving that a
+ * consumer applies a redelivered event once. KIT_OK, KIT_INVALID (not an
+ * envelope), KIT_NOT_FOUND (no such queue) or a broker failure. */
+int bus_redeliver(const char *amqp_url, const char *service,
+                  const char *envelope);
+
 /* Peeks at up to `limit` dead letters (they stay in the queue): fn gets each
  * body and the error recorded with it. *depth: messages in the queue. */
 typedef void (*bus_message_fn)(void *arg, const char *routing_key,

@@ -116,6 +116,11 @@ int bus_tail(const char *amqp_url, const char *pattern, int max_events,
     rc = mq_bind(c, queue, BUS_EXCHANGE, pattern ? pattern : "#");
   if (rc == KIT_OK) rc = mq_qos(c, 100);
   if (rc == KIT_OK) rc = mq_consume(c, queue);
+  /* From here on every matching event reaches us: say so (on stderr, the
+   * log's stream), so a script knows when to act. */
+  if (rc == KIT_OK)
+    log_info("events: following %s, pattern %s", BUS_EXCHANGE,
+             pattern ? pattern : "#");
   int64_t deadline = timeout_ms > 0 ? clock_monotonic_ms() + timeout_ms : 0;
   int seen = 0;
   while (rc == KIT_OK && (stop == NULL || !*stop) &&
@@ -165,5 +170,41 @@ int bus_outbox_status(const char *db_url, const char *schema,
   }
   PQclear(res);
   PQfinish(pg);
+  return rc;
+}
+
+int bus_redeliver(const char *amqp_url, const char *service,
+                  const char *envelope) {
+  struct bus_event ev;
+  void *owner = NULL;
+  char reason[160];
+  if (bus_envelope_parse(envelope, &ev, &owner, reason, sizeof reason) !=
+      KIT_OK) {
+    log_error("events: not an event envelope: %s", reason);
+    return KIT_INVALID;
+  }
+  bus_envelope_free(owner);
+  struct mq_conn *c = NULL;
+  char queue[160];
+  bus_queue_name(service, queue, sizeof queue);
+  int rc = open_conn(&c, amqp_url);
+  if (rc != KIT_OK) return rc;
+  rc = mq_confirm_select(c);
+  struct mq_queue_options passive = {.passive = true};
+  if (rc == KIT_OK) rc = mq_declare_queue(c, queue, &passive, NULL, NULL, 0);
+  if (rc == KIT_NOT_FOUND) {
+    log_error("events: no queue %s (has the service consumed yet?)", queue);
+    mq_close(c);
+    return rc;
+  }
+  struct mq_publish pub = {.exchange = "",
+                           .routing_key = queue,
+                           .body = envelope,
+                           .len = strlen(envelope),
+                           .retries = 0};
+  if (rc == KIT_OK) rc = mq_publish(c, &pub);
+  if (rc == KIT_OK) rc = mq_wait_confirms(c, BUS_AMQP_TIMEOUT_MS);
+  if (rc != KIT_OK) log_error("events: redelivery to %s failed", queue);
+  mq_close(c);
   return rc;
 }

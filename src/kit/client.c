@@ -9,10 +9,11 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kit/auth.h"
@@ -267,18 +268,11 @@ static size_t on_header(char *buffer, size_t size, size_t nitems,
   return n;
 }
 
-/* One HTTP attempt. Returns KIT_OK with *out filled, KIT_TIMEOUT or
- * KIT_UNAVAILABLE (out untouched but for headers). */
-static int attempt_remote(struct client *c, enum service_id target,
-                          const struct client_request *r,
-                          const char *traceparent, int timeout_ms,
-                          struct http_response *out) {
-  CURL *h = thread_handle(c, target);
-  if (h == NULL) return KIT_UNAVAILABLE;
-
-  char url[CONFIG_URL_MAX + 2048];
-  snprintf(url, sizeof url, "%s%s", c->cfg->urls[target], r->path);
-
+/* The request headers of a remote call (caller frees with
+ * curl_slist_free_all). */
+static struct curl_slist *build_headers(struct client *c,
+                                        const struct client_request *r,
+                                        const char *traceparent) {
   struct curl_slist *headers = NULL;
   char line[2048];
   for (size_t i = 0; i < r->header_count; i++) {
@@ -312,6 +306,21 @@ static int attempt_remote(struct client *c, enum service_id target,
              c->cfg->internal_secret);
     headers = curl_slist_append(headers, line);
   }
+  return headers;
+}
+
+/* One HTTP attempt. Returns KIT_OK with *out filled, KIT_TIMEOUT or
+ * KIT_UNAVAILABLE (out untouched but for headers). */
+static int attempt_remote(struct client *c, enum service_id target,
+                          const struct client_request *r,
+                          const char *traceparent, int timeout_ms,
+                          struct http_response *out) {
+  CURL *h = thread_handle(c, target);
+  if (h == NULL) return KIT_UNAVAILABLE;
+
+  char url[CONFIG_URL_MAX + 2048];
+  snprintf(url, sizeof url, "%s%s", c->cfg->urls[target], r->path);
+  struct curl_slist *headers = build_headers(c, r, traceparent);
 
   struct body_buf body = {0};
   curl_easy_setopt(h, CURLOPT_URL, url);
@@ -415,6 +424,276 @@ static int call_remote(struct client *c, enum service_id target,
   return rc;
 }
 
+/* --- streamed answers (client_request.stream) ------------------------- */
+
+/* Limit of bytes received and not yet read by the downstream: a client
+ * that stops reading a stream loses it rather than growing our memory. */
+#define STREAM_BUFFER_MAX (1u << 20)
+
+/* One streamed call: a thread runs the transfer; the downstream reads what
+ * it buffered through an http_stream. Freed by the last of the two. */
+struct remote_stream {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  CURL *h;
+  struct curl_slist *headers;
+  char *url;
+  char *body;
+  struct http_response head; /* status line and headers, until headers_done */
+  bool headers_done, finished, cancelled;
+  CURLcode result;
+  char *buf;
+  size_t len, cap, off;
+  struct http_stream *stream; /* set once handed out; NULL after close */
+  int refs;
+};
+
+static void remote_stream_unref(struct remote_stream *rs) {
+  /* Called with rs->lock held; releases it. */
+  bool last = --rs->refs == 0;
+  pthread_mutex_unlock(&rs->lock);
+  if (!last) return;
+  curl_easy_cleanup(rs->h);
+  curl_slist_free_all(rs->headers);
+  http_response_clear(&rs->head);
+  free(rs->url);
+  free(rs->body);
+  free(rs->buf);
+  pthread_cond_destroy(&rs->cond);
+  pthread_mutex_destroy(&rs->lock);
+  free(rs);
+}
+
+static size_t stream_on_header(char *buffer, size_t size, size_t nitems,
+                               void *userdata) {
+  struct remote_stream *rs = userdata;
+  size_t n = size * nitems;
+  if (n <= 2 && (n == 0 || buffer[0] == '\r' || buffer[0] == '\n')) {
+    long status = 0;
+    curl_easy_getinfo(rs->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200) { /* not a 1xx interim answer */
+      pthread_mutex_lock(&rs->lock);
+      rs->head.status = (unsigned)status;
+      rs->headers_done = true;
+      pthread_cond_broadcast(&rs->cond);
+      pthread_mutex_unlock(&rs->lock);
+    }
+    return n;
+  }
+  return on_header(buffer, size, nitems, &rs->head);
+}
+
+static size_t stream_on_body(char *ptr, size_t size, size_t nmemb,
+                             void *userdata) {
+  struct remote_stream *rs = userdata;
+  size_t n = size * nmemb;
+  pthread_mutex_lock(&rs->lock);
+  if (rs->cancelled) {
+    pthread_mutex_unlock(&rs->lock);
+    return 0; /* aborts the transfer */
+  }
+  if (rs->off > 0 && rs->off == rs->len) rs->off = rs->len = 0;
+  if (rs->len + n > rs->cap) {
+    size_t need = rs->len - rs->off + n;
+    if (need > STREAM_BUFFER_MAX) {
+      pthread_mutex_unlock(&rs->lock);
+      log_warn("streamed answer from %s: the reader is too slow; ending it",
+               rs->url);
+      return 0;
+    }
+    if (rs->off > 0) {
+      memmove(rs->buf, rs->buf + rs->off, rs->len - rs->off);
+      rs->len -= rs->off;
+      rs->off = 0;
+    }
+    if (rs->len + n > rs->cap) {
+      size_t cap = rs->cap ? rs->cap : 4096;
+      while (cap < rs->len + n)
+        cap *= 2;
+      char *grown = realloc(rs->buf, cap);
+      if (grown == NULL) {
+        pthread_mutex_unlock(&rs->lock);
+        return 0;
+      }
+      rs->buf = grown;
+      rs->cap = cap;
+    }
+  }
+  memcpy(rs->buf + rs->len, ptr, n);
+  rs->len += n;
+  http_stream_wake(rs->stream);
+  pthread_mutex_unlock(&rs->lock);
+  return n;
+}
+
+static int stream_on_progress(void *userdata, curl_off_t dt, curl_off_t dn,
+                              curl_off_t ut, curl_off_t un) {
+  (void)dt, (void)dn, (void)ut, (void)un;
+  struct remote_stream *rs = userdata;
+  pthread_mutex_lock(&rs->lock);
+  bool cancelled = rs->cancelled;
+  pthread_mutex_unlock(&rs->lock);
+  return cancelled ? 1 : 0;
+}
+
+static void *stream_main(void *arg) {
+  struct remote_stream *rs = arg;
+  CURLcode rc = curl_easy_perform(rs->h);
+  pthread_mutex_lock(&rs->lock);
+  rs->finished = true;
+  rs->result = rc;
+  if (!rs->headers_done && rc == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(rs->h, CURLINFO_RESPONSE_CODE, &status);
+    rs->head.status = (unsigned)status;
+    rs->headers_done = true;
+  }
+  pthread_cond_broadcast(&rs->cond);
+  http_stream_wake(rs->stream);
+  remote_stream_unref(rs);
+  return NULL;
+}
+
+static long stream_read(void *ctx, char *buf, size_t max) {
+  struct remote_stream *rs = ctx;
+  pthread_mutex_lock(&rs->lock);
+  long n = 0;
+  if (rs->off < rs->len) {
+    size_t k = rs->len - rs->off < max ? rs->len - rs->off : max;
+    memcpy(buf, rs->buf + rs->off, k);
+    rs->off += k;
+    n = (long)k;
+  } else if (rs->finished) {
+    n = HTTP_STREAM_END;
+  }
+  pthread_mutex_unlock(&rs->lock);
+  return n;
+}
+
+static void stream_close(void *ctx) {
+  struct remote_stream *rs = ctx;
+  pthread_mutex_lock(&rs->lock);
+  rs->cancelled = true;
+  rs->stream = NULL;
+  remote_stream_unref(rs);
+}
+
+/* A streamed call: no retries, no total timeout once the answer began;
+ * timeout_ms bounds the wait for the status line and headers. */
+static int call_remote_stream(struct client *c, enum service_id target,
+                              const struct client_request *r,
+                              const char *traceparent,
+                              struct http_response *out) {
+  struct breaker *b = &c->breakers[target];
+  if (!breaker_allow(b, clock_monotonic_ms())) {
+    count_call(c, target, "breaker_open");
+    reply_transport_error(out, r, target, KIT_UNAVAILABLE);
+    return KIT_UNAVAILABLE;
+  }
+  int timeout_ms =
+      r->timeout_ms > 0 ? r->timeout_ms : c->cfg->upstream_timeout_ms;
+  struct remote_stream *rs = calloc(1, sizeof *rs);
+  if (rs == NULL) {
+    reply_transport_error(out, r, target, KIT_UNAVAILABLE);
+    return KIT_UNAVAILABLE;
+  }
+  pthread_mutex_init(&rs->lock, NULL);
+  pthread_cond_init(&rs->cond, NULL);
+  http_response_init(&rs->head);
+  rs->refs = 1; /* the caller's, until the thread or the stream owns it */
+  size_t url_len = strlen(c->cfg->urls[target]) + strlen(r->path) + 1;
+  rs->url = malloc(url_len);
+  rs->h = curl_easy_init();
+  if (r->body != NULL) {
+    rs->body = malloc(r->body_len + 1);
+    if (rs->body != NULL) memcpy(rs->body, r->body, r->body_len);
+  }
+  if (rs->url == NULL || rs->h == NULL || (r->body != NULL && !rs->body)) {
+    pthread_mutex_lock(&rs->lock);
+    remote_stream_unref(rs);
+    reply_transport_error(out, r, target, KIT_UNAVAILABLE);
+    return KIT_UNAVAILABLE;
+  }
+  snprintf(rs->url, url_len, "%s%s", c->cfg->urls[target], r->path);
+  rs->headers = build_headers(c, r, traceparent);
+  CURL *h = rs->h;
+  curl_easy_setopt(h, CURLOPT_URL, rs->url);
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+  if (rs->body != NULL) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, rs->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, rs->headers);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   (long)(timeout_ms < 2000 ? timeout_ms : 2000));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, rs);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, stream_on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, rs);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stream_on_progress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, rs);
+
+  rs->refs = 2; /* the caller's and the thread's */
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int started = pthread_create(&thread, &attr, stream_main, rs);
+  pthread_attr_destroy(&attr);
+  pthread_mutex_lock(&rs->lock);
+  if (started != 0) {
+    rs->refs = 1;
+    remote_stream_unref(rs);
+    reply_transport_error(out, r, target, KIT_UNAVAILABLE);
+    return KIT_UNAVAILABLE;
+  }
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += timeout_ms / 1000;
+  until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  int wait = 0;
+  while (!rs->headers_done && !rs->finished && wait == 0)
+    wait = pthread_cond_timedwait(&rs->cond, &rs->lock, &until);
+  if (!rs->headers_done) {
+    int rc = rs->finished && rs->result != CURLE_OPERATION_TIMEDOUT
+                 ? KIT_UNAVAILABLE
+                 : KIT_TIMEOUT;
+    rs->cancelled = true; /* the thread ends the transfer and frees rs */
+    breaker_record(b, false, clock_monotonic_ms());
+    count_call(c, target, rc == KIT_TIMEOUT ? "timeout" : "unavailable");
+    log_warn("streamed call to %s %s failed", service_name(target), r->path);
+    remote_stream_unref(rs);
+    reply_transport_error(out, r, target, rc);
+    return rc;
+  }
+  struct http_stream *stream =
+      http_stream_create(stream_read, stream_close, rs);
+  if (stream == NULL) {
+    rs->cancelled = true;
+    remote_stream_unref(rs);
+    reply_transport_error(out, r, target, KIT_UNAVAILABLE);
+    return KIT_UNAVAILABLE;
+  }
+  /* The answer's head moves to out; the caller's reference to the stream. */
+  *out = rs->head;
+  http_response_init(&rs->head);
+  out->stream = stream;
+  rs->stream = stream;
+  breaker_record(b, out->status < 500, clock_monotonic_ms());
+  count_call(c, target, out->status >= 500 ? "error_status" : "ok");
+  pthread_mutex_unlock(&rs->lock);
+  return KIT_OK;
+}
+
 int client_call(struct client *c, enum service_id target,
                 const struct client_request *r, struct http_response *out) {
   http_response_init(out);
@@ -451,6 +730,8 @@ int client_call(struct client *c, enum service_id target,
     } else {
       rc = call_local(c, local, r, traceparent, out);
     }
+  } else if (r->stream) {
+    rc = call_remote_stream(c, target, r, traceparent, out);
   } else {
     rc = call_remote(c, target, r, traceparent, out);
   }

@@ -32,6 +32,12 @@ struct client_request {
   int timeout_ms;                /* 0: SHOPSPHERE_UPSTREAM_TIMEOUT_MS */
   int retries;                   /* 0: SHOPSPHERE_UPSTREAM_RETRIES, -1: none;
                                     non-idempotent calls never retry */
+  bool stream;                   /* answer with out->stream (http.h) passing
+                                    the body on as it arrives (server-sent
+                                    events): no retries, timeout_ms bounds
+                                    only the wait for the headers, then no
+                                    limit. In-process calls stream anyway
+                                    when the handler does. */
 };
 
 /* One per process. cfg is borrowed for the client's life. */

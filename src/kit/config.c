@@ -33,6 +33,7 @@ static const struct {
     [SVC_RECOMMENDATION] = {"recommendation", 12},
     [SVC_SANDBOX_PAYMENT] = {"sandbox-payment", 15},
     [SVC_SANDBOX_COURIER] = {"sandbox-courier", 16},
+    [SVC_SANDBOX_MAIL] = {"sandbox-mail", 17},
 };
 
 const char *service_name(enum service_id id) {
@@ -170,6 +171,17 @@ static const struct setting settings[] = {
     INT(login_max_ip_failures, "SHOPSPHERE_LOGIN_MAX_IP_FAILURES", "100", 1,
         10000000),
     STR(fault_injection, "SHOPSPHERE_FAULT_INJECTION", "auto", fault_modes),
+    STR(smtp_url, "SHOPSPHERE_SMTP_URL", "", NULL),
+    STR(mail_from, "SHOPSPHERE_MAIL_FROM",
+        "ShopSphere <no-reply@shopsphere.local>", NULL),
+    INT(smtp_port, "SHOPSPHERE_SMTP_PORT", "0", 0, 65535),
+    INT(notification_max_attempts, "SHOPSPHERE_NOTIFICATION_MAX_ATTEMPTS", "6",
+        1, 100),
+    INT(notification_retry_base_ms, "SHOPSPHERE_NOTIFICATION_RETRY_BASE_MS",
+        "1000", 10, 3600000),
+    INT(notification_poll_ms, "SHOPSPHERE_NOTIFICATION_POLL_MS", "100", 10,
+        60000),
+    INT(sse_heartbeat_s, "SHOPSPHERE_SSE_HEARTBEAT_S", "15", 1, 3600),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

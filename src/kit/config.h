@@ -28,10 +28,12 @@ enum service_id {
   SVC_RECOMMENDATION,
   SVC_SANDBOX_PAYMENT,
   SVC_SANDBOX_COURIER,
+  SVC_SANDBOX_MAIL,
   SVC_COUNT
 };
 
-/* "gateway", "user", ..., "sandbox-payment", "sandbox-courier". */
+/* "gateway", "user", ..., "sandbox-payment", "sandbox-courier",
+ * "sandbox-mail". */
 const char *service_name(enum service_id id);
 
 /* Its PostgreSQL schema: the name with '-' as '_' ("sandbox_payment"). */
@@ -40,7 +42,8 @@ void service_schema_name(enum service_id id, char *out, size_t size);
 /* Looks a name up; returns SVC_COUNT when unknown. */
 enum service_id service_lookup(const char *name);
 
-/* Port offset from SHOPSPHERE_PORT_BASE (gateway 0 ... sandboxes 15, 16). */
+/* Port offset from SHOPSPHERE_PORT_BASE (gateway 0 ... sandboxes 15, 16,
+ * 17; the sandbox mail server's SMTP listener is on 18). */
 int service_port_offset(enum service_id id);
 
 #define CONFIG_URL_MAX 512
@@ -121,6 +124,17 @@ struct config {
   int argon2_memlimit_kib;    /* SHOPSPHERE_ARGON2_MEMLIMIT_KIB (19456) */
   int login_max_failures;     /* SHOPSPHERE_LOGIN_MAX_FAILURES per account */
   int login_max_ip_failures;  /* SHOPSPHERE_LOGIN_MAX_IP_FAILURES per IP */
+
+  /* Notifications and the sandbox mail server (docs/notifications.md). */
+  char smtp_url[CONFIG_URL_MAX];  /* SHOPSPHERE_SMTP_URL: smtp://host:port,
+                                     "" = the sandbox mail server's */
+  char mail_from[256];            /* SHOPSPHERE_MAIL_FROM */
+  int smtp_port;                  /* SHOPSPHERE_SMTP_PORT: sandbox listener,
+                                     0 = base + 18 */
+  int notification_max_attempts;  /* SHOPSPHERE_NOTIFICATION_MAX_ATTEMPTS */
+  int notification_retry_base_ms; /* SHOPSPHERE_NOTIFICATION_RETRY_BASE_MS */
+  int notification_poll_ms;       /* SHOPSPHERE_NOTIFICATION_POLL_MS */
+  int sse_heartbeat_s;            /* SHOPSPHERE_SSE_HEARTBEAT_S (15) */
 
   /* Orders (docs/checkout.md): auto = on in the test profiles only. */
   char fault_injection[8];    /* SHOPSPHERE_FAULT_INJECTION: auto|on|off */

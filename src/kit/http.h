@@ -64,6 +64,8 @@ struct http_request {
                                to the request's one access-log line */
 };
 
+struct http_stream; /* a body produced over time; see "streamed bodies" */
+
 struct http_response {
   unsigned status;
   char *body;               /* malloc'd, owned by the response */
@@ -71,6 +73,8 @@ struct http_response {
   char content_type[64];
   struct http_header headers[16]; /* name/value malloc'd, owned */
   size_t header_count;
+  struct http_stream *stream; /* when set, the body (body is ignored); owned
+                                 by the response until the server takes it */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */
@@ -118,6 +122,35 @@ int http_response_header(struct http_response *res, const char *name,
 /* Response header lookup, case-insensitive; NULL when absent. */
 const char *http_response_get_header(const struct http_response *res,
                                      const char *name);
+
+/* --- streamed bodies ---
+ *
+ * A handler whose answer is produced over time (server-sent events) sets
+ * res->stream instead of a body: the server then sends the status and
+ * headers at once and pulls the body with `read` as it comes, chunked, with
+ * no size and no timeout while it waits. `read` returns the bytes it wrote
+ * into buf (at most max), 0 when nothing is ready yet (the server parks the
+ * connection, using no thread, until http_stream_wake), or HTTP_STREAM_END.
+ * It runs on a server thread, never twice at once for one stream. `close`
+ * runs once when the stream ends (the client went away, `read` ended it,
+ * the server stops, or the response was never sent) and frees ctx.
+ *
+ * http_stream_wake may be called from any thread until `close` has
+ * returned: callers serialize wake and close with a lock of their own (wake
+ * under the lock; close takes it to forget the stream). */
+#define HTTP_STREAM_END (-1L)
+typedef long (*http_stream_read_fn)(void *ctx, char *buf, size_t max);
+typedef void (*http_stream_close_fn)(void *ctx);
+
+/* A stream over ctx; NULL when memory runs out (close is not called then). */
+struct http_stream *http_stream_create(http_stream_read_fn read,
+                                       http_stream_close_fn close, void *ctx);
+
+/* Tells the server that `read` has something (or has ended). */
+void http_stream_wake(struct http_stream *s);
+
+/* Ends a stream that no server took: calls close, frees s. NULL is fine. */
+void http_stream_destroy(struct http_stream *s);
 
 /* --- routes --- */
 

@@ -82,6 +82,7 @@ void http_response_init(struct http_response *res) {
 
 void http_response_clear(struct http_response *res) {
   free(res->body);
+  http_stream_destroy(res->stream);
   for (size_t i = 0; i < res->header_count; i++) {
     free((char *)res->headers[i].name);
     free((char *)res->headers[i].value);

@@ -8,10 +8,17 @@
  * middleware and the router, and the struct http_response becomes an MHD
  * response. The request context, its arena and body are freed in the
  * completion callback, whatever happened.
+ *
+ * A streamed body (res->stream, http.h) becomes a callback response: when
+ * its producer has nothing yet, the connection is suspended (it leaves the
+ * event loop and holds no thread) until http_stream_wake resumes it. The
+ * server keeps a list of its live streams so that stopping ends them first:
+ * libmicrohttpd must not be stopped with a connection suspended.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +34,23 @@
  * goes out; larger ones are answered at once and the connection closed. */
 #define DISCARD_FACTOR 8
 
+struct http_stream {
+  http_stream_read_fn read;
+  http_stream_close_fn close;
+  void *ctx;
+  pthread_mutex_t lock;       /* the fields below */
+  struct MHD_Connection *con; /* NULL until a server took the stream */
+  struct http_server *server;
+  bool suspended;                  /* parked: wake resumes it */
+  bool pending;                    /* woken while not parked: read again */
+  bool ending;                     /* the server stops: end at the next read */
+  struct http_stream *prev, *next; /* the server's list */
+};
+
 struct http_server {
   struct MHD_Daemon *daemon;
+  pthread_mutex_t streams_lock;
+  struct http_stream *streams; /* live streamed responses */
   const struct router *router;
   struct service *svc;
   char service_name[48];
@@ -82,12 +104,122 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+/* --- streamed bodies --------------------------------------------------- */
+
+struct http_stream *http_stream_create(http_stream_read_fn read,
+                                       http_stream_close_fn close, void *ctx) {
+  struct http_stream *s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  s->read = read;
+  s->close = close;
+  s->ctx = ctx;
+  pthread_mutex_init(&s->lock, NULL);
+  return s;
+}
+
+void http_stream_destroy(struct http_stream *s) {
+  if (s == NULL) return;
+  if (s->close != NULL) s->close(s->ctx);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+void http_stream_wake(struct http_stream *s) {
+  if (s == NULL) return;
+  pthread_mutex_lock(&s->lock);
+  if (s->suspended) {
+    s->suspended = false;
+    MHD_resume_connection(s->con);
+  } else {
+    s->pending = true;
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  struct http_stream *s = cls;
+  for (;;) {
+    pthread_mutex_lock(&s->lock);
+    bool ending = s->ending;
+    s->pending = false;
+    pthread_mutex_unlock(&s->lock);
+    if (ending) return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Not under s->lock: the producer wakes under its own lock, which
+     * `read` may take too. */
+    long n = s->read(s->ctx, buf, max);
+    if (n > 0) return (ssize_t)n;
+    if (n < 0) return MHD_CONTENT_READER_END_OF_STREAM;
+    pthread_mutex_lock(&s->lock);
+    if (s->pending || s->ending) { /* woken meanwhile: read again */
+      pthread_mutex_unlock(&s->lock);
+      continue;
+    }
+    s->suspended = true;
+    MHD_suspend_connection(s->con);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+  }
+}
+
+static void stream_free(void *cls) {
+  struct http_stream *s = cls;
+  struct http_server *srv = s->server;
+  if (srv != NULL) {
+    pthread_mutex_lock(&srv->streams_lock);
+    if (s->prev != NULL)
+      s->prev->next = s->next;
+    else
+      srv->streams = s->next;
+    if (s->next != NULL) s->next->prev = s->prev;
+    pthread_mutex_unlock(&srv->streams_lock);
+  }
+  http_stream_destroy(s);
+}
+
+/* Ends every live stream (at their next read) and resumes the parked ones. */
+static void end_streams(struct http_server *srv) {
+  pthread_mutex_lock(&srv->streams_lock);
+  for (struct http_stream *s = srv->streams; s != NULL; s = s->next) {
+    pthread_mutex_lock(&s->lock);
+    s->ending = true;
+    if (s->suspended) {
+      s->suspended = false;
+      MHD_resume_connection(s->con);
+    }
+    pthread_mutex_unlock(&s->lock);
+  }
+  pthread_mutex_unlock(&srv->streams_lock);
+}
+
+/* A callback response pulling from res->stream, which it takes. */
+static struct MHD_Response *stream_response(struct http_server *srv,
+                                            struct MHD_Connection *con,
+                                            struct http_response *res) {
+  struct http_stream *s = res->stream;
+  struct MHD_Response *mr = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 4096, stream_reader, s, stream_free);
+  if (mr == NULL) return NULL;
+  res->stream = NULL; /* MHD owns it now: stream_free ends it */
+  s->con = con;
+  s->server = srv;
+  pthread_mutex_lock(&srv->streams_lock);
+  s->next = srv->streams;
+  if (s->next != NULL) s->next->prev = s;
+  srv->streams = s;
+  pthread_mutex_unlock(&srv->streams_lock);
+  return mr;
+}
+
 /* Turns our response into an MHD one and queues it. */
-static enum MHD_Result send_response(struct MHD_Connection *con,
+static enum MHD_Result send_response(struct http_server *srv,
+                                     struct MHD_Connection *con,
                                      struct http_response *res,
                                      bool head_request) {
   struct MHD_Response *mr;
-  if (head_request) {
+  if (res->stream != NULL && !head_request) {
+    mr = stream_response(srv, con, res);
+  } else if (head_request) {
     mr = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
   } else {
     /* MHD takes the body and frees it with free(). */
@@ -156,7 +288,7 @@ static enum MHD_Result reply_too_large(struct http_server *s,
   log_context_set(s->service_name, ctx->req.trace_id, ctx->req.request_id);
   log_warn("refused %s %s: body too large", ctx->req.method, ctx->req.path);
   log_context_clear();
-  enum MHD_Result r = send_response(con, &res, false);
+  enum MHD_Result r = send_response(s, con, &res, false);
   http_response_clear(&res);
   return r;
 }
@@ -219,7 +351,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
   struct http_response res;
   http_response_init(&res);
   http_handle(s->router, s->service_name, req, &res);
-  enum MHD_Result r = send_response(con, &res, strcmp(method, "HEAD") == 0);
+  enum MHD_Result r = send_response(s, con, &res, strcmp(method, "HEAD") == 0);
   http_response_clear(&res);
   log_context_clear();
   return r;
@@ -242,6 +374,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   s->max_body_bytes = opt->max_body_bytes;
   snprintf(s->service_name, sizeof s->service_name, "%s", opt->service_name);
   atomic_init(&s->inflight, 0);
+  pthread_mutex_init(&s->streams_lock, NULL);
   http_middleware_init();
 
   struct sockaddr_in addr;
@@ -250,13 +383,14 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   addr.sin_port = htons((uint16_t)opt->port);
   if (inet_pton(AF_INET, opt->bind_address, &addr.sin_addr) != 1) {
     log_error("bind address %s is not an IPv4 address", opt->bind_address);
+    pthread_mutex_destroy(&s->streams_lock);
     free(s);
     return NULL;
   }
 
   MHD_set_panic_func(on_panic, NULL);
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
-                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   s->daemon = MHD_start_daemon(
       flags, (uint16_t)opt->port, NULL, NULL, on_request, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -272,6 +406,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   if (s->daemon == NULL) {
     log_error("cannot listen on %s:%d (port in use?)", opt->bind_address,
               opt->port);
+    pthread_mutex_destroy(&s->streams_lock);
     free(s);
     return NULL;
   }
@@ -294,12 +429,16 @@ int http_server_inflight(const struct http_server *s) {
 void http_server_stop(struct http_server *s, int grace_ms) {
   if (s == NULL) return;
   http_server_quiesce(s);
+  end_streams(s);
   int64_t deadline = clock_monotonic_ms() + grace_ms;
   while (atomic_load(&s->inflight) > 0 && clock_monotonic_ms() < deadline)
     usleep(10 * 1000);
   if (atomic_load(&s->inflight) > 0)
     log_warn("stopping with %d requests still in flight",
              atomic_load(&s->inflight));
+  /* A stream that began after end_streams (a request in flight then). */
+  end_streams(s);
   MHD_stop_daemon(s->daemon);
+  pthread_mutex_destroy(&s->streams_lock);
   free(s);
 }

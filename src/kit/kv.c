@@ -559,3 +559,83 @@ cleanup:
   release(pool, c);
   return rc;
 }
+
+/* --- pub/sub ------------------------------------------------------------ */
+
+struct kv_subscription {
+  redisContext *ctx;
+};
+
+int kv_psubscribe(struct kv_pool *pool, const char *pattern,
+                  struct kv_subscription **out) {
+  *out = NULL;
+  struct kv_subscription *s = calloc(1, sizeof *s);
+  if (s == NULL) return KIT_NOMEM;
+  char reason[256];
+  int rc = conn_open(pool, &s->ctx, reason, sizeof reason);
+  if (rc != KIT_OK) {
+    log_warn("redis subscribe: %s", reason);
+    free(s);
+    return rc;
+  }
+  /* The confirmation of PSUBSCRIBE is its first reply. */
+  redisReply *r = redisCommand(s->ctx, "PSUBSCRIBE %s", pattern);
+  if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+    log_warn("redis subscribe: PSUBSCRIBE refused: %s",
+             r == NULL ? s->ctx->errstr : "unexpected reply");
+    if (r != NULL) freeReplyObject(r);
+    redisFree(s->ctx);
+    free(s);
+    return KIT_UNAVAILABLE;
+  }
+  freeReplyObject(r);
+  *out = s;
+  return KIT_OK;
+}
+
+int kv_subscription_next(struct kv_subscription *s, int wait_ms, char **channel,
+                         char **message) {
+  *channel = *message = NULL;
+  for (;;) {
+    void *reply = NULL;
+    if (redisGetReplyFromReader(s->ctx, &reply) != REDIS_OK)
+      return KIT_UNAVAILABLE;
+    if (reply == NULL) {
+      struct pollfd p = {.fd = s->ctx->fd, .events = POLLIN};
+      int n = poll(&p, 1, wait_ms);
+      if (n < 0 && errno == EINTR) return KIT_TIMEOUT;
+      if (n < 0) return KIT_UNAVAILABLE;
+      if (n == 0) return KIT_TIMEOUT;
+      if (redisBufferRead(s->ctx) != REDIS_OK) return KIT_UNAVAILABLE;
+      if (redisGetReplyFromReader(s->ctx, &reply) != REDIS_OK)
+        return KIT_UNAVAILABLE;
+      if (reply == NULL) return KIT_TIMEOUT; /* part of a reply so far */
+    }
+    redisReply *r = reply;
+    /* ["pmessage", pattern, channel, message] */
+    bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+              r->element[0]->type == REDIS_REPLY_STRING &&
+              strcmp(r->element[0]->str, "pmessage") == 0 &&
+              r->element[2]->type == REDIS_REPLY_STRING &&
+              r->element[3]->type == REDIS_REPLY_STRING;
+    if (ok) {
+      *channel = strndup(r->element[2]->str, r->element[2]->len);
+      *message = strndup(r->element[3]->str, r->element[3]->len);
+    }
+    freeReplyObject(r);
+    if (!ok) continue; /* a subscription notice: read on */
+    if (*channel == NULL || *message == NULL) {
+      free(*channel);
+      free(*message);
+      *channel = *message = NULL;
+      return KIT_NOMEM;
+    }
+    return KIT_OK;
+  }
+}
+
+void kv_subscription_close(struct kv_subscription *s) {
+  if (s == NULL) return;
+  redisFree(s->ctx);
+  free(s);
+}

@@ -50,4 +50,23 @@ void kv_reply_free(struct kv_reply *r);
 /* PING within the timeout; KIT_OK or KIT_UNAVAILABLE with a reason. */
 int kv_ping(struct kv_pool *pool, char *reason, size_t reason_size);
 
+/* --- pub/sub: a connection of its own per subscription --- */
+
+struct kv_subscription;
+
+/* Opens a connection to pool's server subscribed to a channel pattern
+ * (PSUBSCRIBE). KIT_OK, or KIT_UNAVAILABLE (logged). Publish with
+ * kv_command(PUBLISH channel message). */
+int kv_psubscribe(struct kv_pool *pool, const char *pattern,
+                  struct kv_subscription **out);
+
+/* Waits at most wait_ms for the next message: KIT_OK with *channel and
+ * *message (malloc'd, the caller frees), KIT_TIMEOUT when none came, or
+ * KIT_UNAVAILABLE when the connection broke (close it, subscribe again:
+ * messages published meanwhile are lost, as pub/sub goes). */
+int kv_subscription_next(struct kv_subscription *s, int wait_ms, char **channel,
+                         char **message);
+
+void kv_subscription_close(struct kv_subscription *s);
+
 #endif

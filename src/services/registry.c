@@ -4,7 +4,8 @@
 extern const struct service_module gateway_module, user_module, product_module,
     cart_module, order_module, payment_module, shipping_module, review_module,
     notification_module, admin_module, auth_module, search_module,
-    recommendation_module, sandbox_payment_module, sandbox_courier_module;
+    recommendation_module, sandbox_payment_module, sandbox_courier_module,
+    sandbox_mail_module;
 
 static const struct service_module *const modules[SVC_COUNT] = {
     [SVC_GATEWAY] = &gateway_module,
@@ -22,6 +23,7 @@ static const struct service_module *const modules[SVC_COUNT] = {
     [SVC_RECOMMENDATION] = &recommendation_module,
     [SVC_SANDBOX_PAYMENT] = &sandbox_payment_module,
     [SVC_SANDBOX_COURIER] = &sandbox_courier_module,
+    [SVC_SANDBOX_MAIL] = &sandbox_mail_module,
 };
 
 const struct service_module *registry_module(enum service_id id) {

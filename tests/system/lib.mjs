@@ -11,7 +11,7 @@ export const API = `${BASE}/api/v1`;
 export const SERVICES = {
   gateway: 0, user: 1, product: 2, cart: 3, order: 4, payment: 5, shipping: 6,
   review: 7, notification: 8, admin: 9, auth: 10, search: 11, recommendation: 12,
-  'sandbox-payment': 15, 'sandbox-courier': 16,
+  'sandbox-payment': 15, 'sandbox-courier': 16, 'sandbox-mail': 17,
 };
 
 export function serviceUrl(name) {

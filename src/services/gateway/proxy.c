@@ -9,6 +9,11 @@
  * its own request ids, which the gateway's replace on the way out; an
  * unreachable upstream or an open breaker is a 503 and a slow one a 504,
  * both rendered by the client in the envelope.
+ *
+ * A request that accepts text/event-stream (a browser's EventSource) is
+ * forwarded as a stream: the upstream's body passes on as it arrives, never
+ * buffered or cached, and no timeout ends it once its headers came (the
+ * upstream's heartbeats keep it alive; the client ends it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +62,9 @@ void proxy_forward(struct http_request *req, struct http_response *res,
   bool has_body = req->body_len > 0 || strcmp(req->method, "POST") == 0 ||
                   strcmp(req->method, "PUT") == 0 ||
                   strcmp(req->method, "PATCH") == 0;
+  const char *accept = http_header(req, "Accept");
   struct client_request call = {
+      .stream = accept != NULL && strstr(accept, "text/event-stream") != NULL,
       .method = req->method,
       .path = path,
       .body = has_body ? req->body : NULL,

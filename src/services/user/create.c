@@ -93,11 +93,12 @@ static int create_body(struct db_conn *conn, void *arg) {
     return 0;
   }
   json_t *data =
-      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "user_id", t->row.id,
-                "email", t->row.email, "username", t->row.username,
+      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s}", "user_id",
+                t->row.id, "email", t->row.email, "username", t->row.username,
                 "first_name", t->row.first_name[0] ? t->row.first_name : NULL,
                 "last_name", t->row.last_name[0] ? t->row.last_name : NULL,
-                "role", t->row.role, "registered_at", t->out->user.created_at);
+                "phone", t->row.phone[0] ? t->row.phone : NULL, "role",
+                t->row.role, "registered_at", t->out->user.created_at);
   if (data == NULL) return DB_HARD_ERROR;
   rc = bus_emit(conn, "user.registered", t->row.id, data);
   json_decref(data);
