@@ -188,7 +188,7 @@ function networkPolicy(s, topo, all) {
   if (callers.length > 0) {
     ingress.push({
       from: callers.map((c) => ({ podSelector: { matchLabels: selector(c) } })),
-      ports: ports(s.port),
+      ports: s.name === "sandbox-mail" ? [...ports(s.port), ...ports(s.port + 1)] : ports(s.port),
     });
   }
   // Prometheus scrapes /metrics from the monitoring namespace.
@@ -210,7 +210,9 @@ function networkPolicy(s, topo, all) {
   for (const target of s.calls) {
     const t = all.find((o) => o.name === target);
     if (!t) continue;
-    egress.push({ to: [{ podSelector: { matchLabels: selector(target) } }], ports: ports(t.port) });
+    // The mail sandbox takes SMTP on the port after its inbox API's.
+    const p = target === "sandbox-mail" ? [...ports(t.port), ...ports(t.port + 1)] : ports(t.port);
+    egress.push({ to: [{ podSelector: { matchLabels: selector(target) } }], ports: p });
   }
   const infra = [];
   if (s.needs?.db) infra.push(5432);

@@ -59,6 +59,9 @@ export function readTopology(root) {
         if (target && target !== s.name) calls.add(target);
       }
     }
+    // Mail leaves by SMTP (SHOPSPHERE_SMTP_URL), not through the client:
+    // in the dev overlay it reaches the mail sandbox.
+    if (s.name === "notification" && configH.includes("SVC_SANDBOX_MAIL")) calls.add("sandbox-mail");
     return {
       name: s.name,
       port: PORT_BASE + s.offset,
@@ -75,9 +78,10 @@ export function readTopology(root) {
     (s) => ({
       name: s.name,
       port: PORT_BASE + s.offset,
-      // Sandboxes post signed webhooks to the public API, like the real
-      // providers they stand in for.
-      calls: ["gateway"],
+      // The card processor and the courier post signed webhooks to the
+      // public API, like the real providers they stand in for; the mail
+      // sandbox only receives.
+      calls: s.name === "sandbox-mail" ? [] : ["gateway"],
     }),
   );
   return { services, sandboxes };
