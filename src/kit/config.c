@@ -182,6 +182,7 @@ static const struct setting settings[] = {
     INT(notification_poll_ms, "SHOPSPHERE_NOTIFICATION_POLL_MS", "100", 10,
         60000),
     INT(sse_heartbeat_s, "SHOPSPHERE_SSE_HEARTBEAT_S", "15", 1, 3600),
+    INT(review_auto_approve, "SHOPSPHERE_REVIEW_AUTO_APPROVE", "0", 0, 1),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

@@ -138,6 +138,8 @@ struct config {
 
   /* Orders (docs/checkout.md): auto = on in the test profiles only. */
   char fault_injection[8];    /* SHOPSPHERE_FAULT_INJECTION: auto|on|off */
+  /* Reviews (docs/reviews.md). */
+  int review_auto_approve; /* SHOPSPHERE_REVIEW_AUTO_APPROVE: 0|1 (0) */
 };
 
 /* Fills cfg from the environment. On a bad value writes one line naming the

@@ -167,6 +167,14 @@ static const struct route routes[] = {
     R("POST", "/api/v1/admin/reviews/{id}/approve", MODERATOR, review_api),
     R("POST", "/api/v1/admin/reviews/{id}/reject", MODERATOR, review_api),
     R("*", "/api/v1/admin/reviews/{rest*}", MODERATOR, review_api),
+    /* One review by id: read by anyone (the service hides what is not
+     * approved), edited, deleted and voted on by signed-in users. */
+    R("GET", "/api/v1/reviews/{id}", PUBLIC, review_api),
+    R("PATCH", "/api/v1/reviews/{id}", SIGNED_IN, review_api),
+    R("DELETE", "/api/v1/reviews/{id}", SIGNED_IN, review_api),
+    R("POST", "/api/v1/reviews/{id}/helpful", SIGNED_IN, review_api),
+    R("GET", "/api/v1/reviews/{rest*}", PUBLIC, review_api),
+    R("*", "/api/v1/reviews/{rest*}", SIGNED_IN, review_api),
 
     /* Search and recommendations: public, but for the personal one. */
     R("GET", "/api/v1/search", PUBLIC, search_api),
