@@ -42,6 +42,11 @@ static const struct route routes[] = {
      handle_product_reservation_release, ACCESS_INTERNAL},
 };
 
+static const struct event_handler events[] = {
+    {"review.approved", product_on_review_rating},
+    {"review.removed", product_on_review_rating},
+};
+
 static int product_start(struct service *svc) {
   struct product_state *st = calloc(1, sizeof *st);
   if (st == NULL) return KIT_NOMEM;
@@ -81,6 +86,8 @@ const struct service_module product_module = {
     .route_count = sizeof routes / sizeof routes[0],
     .statements = product_statements,
     .statement_count = PRODUCT_STATEMENT_COUNT,
+    .events = events,
+    .event_count = sizeof events / sizeof events[0],
     .start = product_start,
     .stop = product_stop,
 };

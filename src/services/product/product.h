@@ -69,6 +69,12 @@ void handle_product_reservation_get(struct http_request *req,
 /* The sweeper's job (worker_fn): expires reservations past their time. */
 void product_reservation_sweep(void *svc);
 
+/* --- ratings (ratings.c) --- */
+/* Consumer of review.approved / review.removed: stores the product's rating
+ * aggregate and drops the read cache. */
+int product_on_review_rating(struct service *svc, struct db_conn *conn,
+                             const struct bus_event *ev);
+
 /* --- rendering (render.c) --- */
 /* The public JSON of a product (new reference). */
 json_t *product_render(const struct product_row *p);

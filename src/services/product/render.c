@@ -18,7 +18,7 @@ static json_t *stored_json(const char *text, bool array) {
 json_t *product_render(const struct product_row *p) {
   char price[MONEY_BUF];
   money_format(p->price_minor, p->currency, price);
-  return json_pack(
+  json_t *o = json_pack(
       "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, "
       "s:s, s:o, s:[]}",
       "id", p->id, "sku", p->sku, "name", p->name, "description",
@@ -30,6 +30,14 @@ json_t *product_render(const struct product_row *p) {
       "updated_at", p->updated_at, "options",
       stored_json(p->options_json != NULL ? p->options_json : "[]", true),
       "variants");
+  /* The review service's aggregate (ratings.c). */
+  if (o != NULL) {
+    json_object_set_new(o, "rating_average",
+                        p->rating_average ? json_string(p->rating_average)
+                                          : json_null());
+    json_object_set_new(o, "rating_count", json_integer(p->rating_count));
+  }
+  return o;
 }
 
 json_t *product_render_variant(const struct variant_row *v) {

@@ -16,7 +16,11 @@
   "p.price_minor, p.currency, p.stock, p.reserved, p.status, "                 \
   "p.images::text, p.attributes::text, "                                       \
   "COALESCE((p.attributes->>'weight_grams')::bigint, -1), " TS(                \
-      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS
+      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
+                                              ", " RATING_COLS
+
+/* The review service's aggregate (ratings.c). */
+#define RATING_COLS "p.rating_average::text, p.rating_count"
 
 /* A product with options sells its variants: its stock and reserved units
  * read as the sums over its live variants. Also its options. */
@@ -41,7 +45,8 @@
   ", COALESCE($5::text, p.currency), p.stock, p.reserved, p.status, "          \
   "p.images::text, p.attributes::text, "                                       \
   "COALESCE((p.attributes->>'weight_grams')::bigint, -1), " TS(                \
-      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS
+      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
+                                              ", " RATING_COLS
 
 /* $1 status, $2 category (and its descendants), $3/$4 price bounds, $5
  * currency; $6/$7 the cursor's key and id; $8 the limit. */
@@ -259,6 +264,12 @@ const struct db_statement product_statements[] = {
     {"reservation_expired",
      "SELECT order_id::text FROM reservations WHERE status = 'reserved' AND "
      "expires_at <= now() ORDER BY expires_at LIMIT $1"},
+    /* The review service's aggregate (review.approved / review.removed):
+     * only an event newer than the one that set it applies. */
+    {"product_rating_set",
+     "UPDATE products SET rating_average = $2::numeric, rating_count = $3, "
+     "rating_event_at = $4::timestamptz WHERE id = $1 AND (rating_event_at "
+     "IS NULL OR rating_event_at <= $4::timestamptz)"},
 };
 _Static_assert(sizeof product_statements / sizeof product_statements[0] ==
                    PRODUCT_STATEMENT_COUNT,
@@ -301,6 +312,8 @@ static void read_product(struct arena *a, const struct db_result *r, int row,
   p->stock = db_result_int64(r, row, 16);
   p->reserved = db_result_int64(r, row, 17);
   p->has_price = !db_result_is_null(r, row, 5);
+  p->rating_average = db_result_is_null(r, row, 18) ? NULL : dup(a, r, row, 18);
+  p->rating_count = db_result_int64(r, row, 19);
 }
 
 /* Runs stmt and reads at most one product into out. */
@@ -884,4 +897,12 @@ int pstore_variant_stock_adjust(struct db_conn *c, struct arena *a,
   }
   db_result_free(r);
   return rc;
+}
+
+int pstore_rating_set(struct db_conn *c, const char *id, const char *average,
+                      int64_t count, const char *event_at) {
+  char n[24];
+  snprintf(n, sizeof n, "%lld", (long long)count);
+  const char *p[] = {id, average, n, event_at};
+  return db_exec(c, "product_rating_set", 4, p, NULL);
 }

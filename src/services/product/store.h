@@ -15,7 +15,7 @@
 #include "services/product/domain.h"
 
 /* The declared statements; the count is checked against the table. */
-#define PRODUCT_STATEMENT_COUNT 51
+#define PRODUCT_STATEMENT_COUNT 52
 extern const struct db_statement product_statements[PRODUCT_STATEMENT_COUNT];
 
 struct product_row {
@@ -34,6 +34,8 @@ struct product_row {
   const char *options_json;
   bool has_options;
   bool has_price; /* false: a listing's currency the product has no price in */
+  const char *rating_average; /* "4.3", NULL when no approved review */
+  int64_t rating_count;
 };
 
 /* A variant as read, its price in the currency asked for. */
@@ -249,5 +251,11 @@ int pstore_variant_live_options(struct db_conn *c, struct arena *a,
 /* Order ids of live reservations past expiry (at most limit). */
 int pstore_expired_reservations(struct db_conn *c, struct arena *a, int limit,
                                 char (**ids)[37]);
+
+/* --- ratings (the review service's aggregate) --- */
+/* Sets the rating (average NULL: none) unless a newer event already did:
+ * 1 applied, 0 not (unknown product or an older event). */
+int pstore_rating_set(struct db_conn *c, const char *id, const char *average,
+                      int64_t count, const char *event_at);
 
 #endif
