@@ -212,9 +212,8 @@ test('bad input is refused with the field named', async () => {
   const buyer = await newUser();
   await buy(buyer, p);
   const good = { rating: 3, title: 'Fine', body: 'It works as described.' };
-  // Wait until the purchase is known, with a body that is refused anyway.
-  await eventually(async () => (await postReview(buyer, p, { ...good, rating: 0 })).status === 422, 30000, 200);
-
+  // The body is checked before anything else: these answers do not wait for
+  // the purchase to reach the review service.
   for (const rating of [4.5, '5', 0, 6, -1, null, true, 1e30]) {
     const r = await postReview(buyer, p, { ...good, rating });
     assert.ok([400, 422].includes(r.status), `rating ${rating}: ${r.status}`);
@@ -248,7 +247,7 @@ test('bad input is refused with the field named', async () => {
 
   // SQL meta-characters and 5000 characters of text are just text.
   const sneaky = "Robert'); DROP TABLE reviews; --";
-  const r = await postReview(buyer, p, { rating: 3, title: sneaky, body: 'é'.repeat(5000) });
+  const r = await reviewAsBuyer(buyer, p, { rating: 3, title: sneaky, body: 'é'.repeat(5000) });
   assert.equal(r.status, 201, r.text);
   assert.equal(r.body.title, sneaky);
   assert.equal(r.body.body.length, 5000);

@@ -16,9 +16,10 @@
 #define APPROVED_OF                                                            \
   "FROM reviews WHERE product_id = $1 AND status = 'approved' "
 
-/* The delta for one star column: $2 stars, $3 delta. */
-#define STAR(n) "CASE WHEN $2::int = " #n " THEN $3::bigint ELSE 0 END"
-#define ADD(n) "count_" #n " = r.count_" #n " + EXCLUDED.count_" #n
+/* Adds the delta $3 to the column of $2 stars. */
+#define ADD(n)                                                                 \
+  "count_" #n " = count_" #n " + CASE WHEN $2::int = " #n                      \
+  " THEN $3::bigint ELSE 0 END"
 
 const struct db_statement review_statements[] = {
     {"author_put",
@@ -93,22 +94,15 @@ const struct db_statement review_statements[] = {
      "ON CONFLICT DO NOTHING"},
     {"helpful_bump",
      "UPDATE reviews SET helpful_count = helpful_count + 1 WHERE id = $1"},
+    /* The row first (a new product's), then the change as one UPDATE:
+     * its row lock serializes concurrent decisions on the product. */
+    {"rating_row", "INSERT INTO product_ratings (product_id) VALUES ($1) "
+                   "ON CONFLICT DO NOTHING"},
     {"rating_add",
-     "INSERT INTO product_ratings AS r (product_id, count_1, count_2, "
-     "count_3, count_4, count_5) VALUES ($1, " STAR(1) ", " STAR(2) ", " STAR(
-         3) ", " STAR(4) ", " STAR(5) ") ON CONFLICT (product_id) DO UPDATE "
-                                      "SET " ADD(1) ", " ADD(2) ", " ADD(
-                                          3) ", " ADD(4) ", " ADD(5) ", "
-                                                                     "updated_"
-                                                                     "at = "
-                                                                     "now() "
-                                                                     "RETURNING"
-                                                                     " "
-                                                                     "count_1, "
-                                                                     "count_2, "
-                                                                     "count_3, "
-                                                                     "count_4, "
-                                                                     "count_5"},
+     "UPDATE product_ratings SET " ADD(1) ", " ADD(2) ", " ADD(3) ", " ADD(
+         4) ", " ADD(5) ", updated_at = now() "
+                        "WHERE product_id = $1 RETURNING count_1, count_2, "
+                        "count_3, count_4, count_5"},
     {"rating_get", "SELECT count_1, count_2, count_3, count_4, count_5 FROM "
                    "product_ratings WHERE product_id = $1"},
 };
@@ -347,7 +341,8 @@ int store_rating_add(struct db_conn *c, const char *product_id, int rating,
   snprintf(d, sizeof d, "%d", delta);
   const char *p[] = {product_id, stars, d};
   struct db_result *r = NULL;
-  int rc = db_exec(c, "rating_add", 3, p, &r);
+  int rc = db_exec(c, "rating_row", 1, p, NULL);
+  if (rc >= 0) rc = db_exec(c, "rating_add", 3, p, &r);
   read_aggregate(rc, r, out);
   db_result_free(r);
   return rc;

@@ -13,7 +13,7 @@
 #include "kit/db.h"
 #include "services/review/domain.h"
 
-#define REVIEW_STATEMENT_COUNT 24
+#define REVIEW_STATEMENT_COUNT 25
 extern const struct db_statement review_statements[REVIEW_STATEMENT_COUNT];
 
 struct review {
