@@ -7,11 +7,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { API, assertEnvelope, call, eventually } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
 let moderator;
+let moderatorAccount;
 let categoryId;
 let seq = 0;
 
@@ -129,6 +132,7 @@ before(async () => {
   });
   assert.equal(promote.status, 200, promote.text);
   moderator = await login(m.email, m.password);
+  moderatorAccount = m;
 });
 
 test('only a buyer reviews; pending until a moderator approves; then counted and shown; one per product', async () => {
@@ -422,4 +426,54 @@ test('concurrent approvals keep the rating exact', async () => {
     const prod = await product(p);
     return prod.rating_count === 6 && prod.rating_average === '3.7';
   }, 30000, 200);
+});
+
+// The binary the platform under test runs: the supervisor's own executable.
+function binary() {
+  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
+  return readlinkSync(`/proc/${pid}/exe`);
+}
+
+test('every moderation decision is in the audit log (audit.recorded)', async () => {
+  const p = await newProduct();
+  const buyer = await newUser();
+  await buy(buyer, p);
+  const r = await reviewAsBuyer(buyer, p, { rating: 4, title: 'Audited', body: 'A review to decide on.' });
+  assert.equal(r.status, 201, r.text);
+  const id = r.body.id;
+
+  // Follow audit.recorded on the exchange. The tail's queue is bound a
+  // moment after it starts: decide (reject, approve, reject, ...) until its
+  // records show up, then read them.
+  const tail = spawn(binary(), ['events', 'tail', '--type', 'audit.recorded', '--timeout', '120'],
+    { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  tail.stdout.on('data', (d) => { out += d; });
+  const records = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.data?.target?.id === id);
+  try {
+    let approved = false;
+    await eventually(async () => {
+      const res = approved
+        ? await call(`${API}/admin/reviews/${id}/reject`, { method: 'POST', headers: auth(moderator), body: { reason: 'probe' } })
+        : await approve(id);
+      assert.equal(res.status, 200, res.text);
+      approved = !approved;
+      return eventually(async () => records().length > 0, 3000, 100).catch(() => false);
+    }, 60000, 100);
+    const rec = records()[0];
+    assert.equal(rec.event_type, 'audit.recorded');
+    const d = rec.data;
+    assert.deepEqual(d.actor, { id: moderatorAccount.id, email: moderatorAccount.email, role: 'moderator' });
+    assert.ok(['review.approve', 'review.reject'].includes(d.action), d.action);
+    assert.deepEqual(d.target, { type: 'review', id });
+    assert.ok(d.before && typeof d.before.status === 'string');
+    assert.ok(d.after && typeof d.after.status === 'string');
+    assert.notEqual(d.before.status, d.after.status);
+    if (d.action === 'review.reject') assert.equal(d.after.reason, 'probe');
+    assert.match(d.trace_id, /^[0-9a-f]{32}$/);
+    assert.match(d.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  } finally {
+    tail.kill('SIGTERM');
+  }
 });
