@@ -190,6 +190,12 @@ static void test_author_name(void **state) {
   assert_string_equal(out, "ada99");
   review_author_name(NULL, NULL, NULL, out, sizeof out);
   assert_string_equal(out, "Customer");
+  /* Cut short, never in the middle of a character. */
+  char small[6];
+  review_author_name("Zoëëë", NULL, NULL, small, sizeof small);
+  assert_string_equal(small, "Zoë"); /* "Zoë" + half of "ë" would be 5 */
+  review_author_name("ab€", NULL, NULL, small, sizeof small);
+  assert_string_equal(small, "ab€");
 }
 
 static void test_sorts_and_cursors(void **state) {

@@ -202,6 +202,18 @@ static void first_char(const char *s, char out[5]) {
   if (i == 1) out[0] = (char)toupper((unsigned char)out[0]);
 }
 
+/* Drops an incomplete UTF-8 sequence that truncation left at the end. */
+static void utf8_trim_tail(char *s) {
+  size_t n = strlen(s);
+  size_t i = n;
+  while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+    i--;
+  if (i == 0) return;
+  unsigned char lead = (unsigned char)s[i - 1];
+  size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (i - 1 + want > n) s[i - 1] = '\0';
+}
+
 void review_author_name(const char *first, const char *last,
                         const char *username, char *out, size_t size) {
   if (first != NULL && first[0] != '\0') {
@@ -217,6 +229,7 @@ void review_author_name(const char *first, const char *last,
   } else {
     snprintf(out, size, "Customer");
   }
+  utf8_trim_tail(out);
 }
 
 /* --- sorts and cursors ---------------------------------------------------- */

@@ -100,7 +100,8 @@ bool rating_average(const struct rating_aggregate *agg, char out[8]);
 /* --- authors -------------------------------------------------------------- */
 
 /* A public name: "Ada L." from first and last name, else the username,
- * else "Customer". Any argument may be NULL or empty. */
+ * else "Customer". Any argument may be NULL or empty. A name longer than
+ * size is cut at a character boundary. */
 void review_author_name(const char *first, const char *last,
                         const char *username, char *out, size_t size);
 

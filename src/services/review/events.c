@@ -162,7 +162,7 @@ int review_on_user_registered(struct service *svc, struct db_conn *conn,
     log_error("user.registered %s without user_id: skipped", ev->event_id);
     return 0;
   }
-  char name[160];
+  char name[512]; /* 100 characters of first name, the initial */
   review_author_name(field(ev, "first_name"), field(ev, "last_name"),
                      field(ev, "username"), name, sizeof name);
   return store_author_put(conn, user_id, name, field(ev, "email"));
