@@ -1,4 +1,5 @@
-/* recommendation.c - the recommendation service module: co-purchase and similarity models.
+/* recommendation.c - the recommendation service module: co-purchase and
+ * similarity models.
  *
  * The module descriptor; its domain routes arrive with the issue that builds
  * the service. Until then it serves /healthz, /readyz and /metrics.
