@@ -22,6 +22,8 @@ static const struct {
     {"user", cli_user, "create an account with a role (user create --help)"},
     {"auth", cli_auth, "rotate the token-signing keys (auth rotate-keys)"},
     {"search", cli_search, "rebuild the search index (search reindex)"},
+    {"recommend", cli_recommend,
+     "recommendations: train ALS, evaluate the models offline"},
 };
 
 static int cmd_config(const struct config *cfg, int argc, char **argv) {

@@ -183,6 +183,11 @@ static const struct setting settings[] = {
         60000),
     INT(sse_heartbeat_s, "SHOPSPHERE_SSE_HEARTBEAT_S", "15", 1, 3600),
     INT(review_auto_approve, "SHOPSPHERE_REVIEW_AUTO_APPROVE", "0", 0, 1),
+    INT(reco_refresh_ms, "SHOPSPHERE_RECOMMENDATION_REFRESH_MS", "1000", 50,
+        3600000),
+    INT(reco_train_interval_s, "SHOPSPHERE_RECOMMENDATION_TRAIN_INTERVAL_S",
+        "600", 0, 604800),
+    INT(reco_cache_ms, "SHOPSPHERE_RECOMMENDATION_CACHE_MS", "1000", 0, 600000),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

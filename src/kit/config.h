@@ -140,6 +140,14 @@ struct config {
   char fault_injection[8];    /* SHOPSPHERE_FAULT_INJECTION: auto|on|off */
   /* Reviews (docs/reviews.md). */
   int review_auto_approve; /* SHOPSPHERE_REVIEW_AUTO_APPROVE: 0|1 (0) */
+
+  /* Recommendations (docs/recommendations.md). */
+  int reco_refresh_ms;        /* SHOPSPHERE_RECOMMENDATION_REFRESH_MS (1000):
+                                 how often changed lists are recomputed */
+  int reco_train_interval_s;  /* SHOPSPHERE_RECOMMENDATION_TRAIN_INTERVAL_S
+                                 (600; 0 = never): ALS training schedule */
+  int reco_cache_ms;          /* SHOPSPHERE_RECOMMENDATION_CACHE_MS (1000):
+                                 life of a rendered list in memory */
 };
 
 /* Fills cfg from the environment. On a bad value writes one line naming the

@@ -186,6 +186,8 @@ static const struct route routes[] = {
     R("GET", "/api/v1/recommendations/products/{id}", PUBLIC,
       recommendation_api),
     R("GET", "/api/v1/recommendations/{rest*}", PUBLIC, recommendation_api),
+    /* The clickstream: guests too; a token, when sent, names the user. */
+    R("POST", "/api/v1/recommendations/events", PUBLIC, recommendation_api),
 
     /* The signed-in user's feed. */
     R("GET", "/api/v1/notifications", SIGNED_IN, notification_api),
