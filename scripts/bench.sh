@@ -177,6 +177,7 @@ bench_rows() {
   checkout_rows "$topo"
   search_rows "$topo"
   notification_rows "$topo"
+  recommendation_rows "$topo"
 }
 
 # Authorizations per second through the payment service (docs/payments.md):
@@ -290,6 +291,28 @@ search_100k_rows() {
   SHOPSPHERE_DATABASE_URL="$db_url" start_platform one-process
   search_rows one-process "100k products" 100000
   stop_platform
+# Recommendations (DESIGN §8, docs/recommendations.md): a seeded product's
+# bought-together list through the gateway. The list is precomputed (one
+# indexed read) and kept rendered in the service's memory for
+# SHOPSPHERE_RECOMMENDATION_CACHE_MS, so this measures the gateway's hop to
+# the recommendation service. The product is one the demo history has
+# bought-together items for (the seed writes it; the service applies it
+# within seconds of starting).
+recommendation_rows() {
+  local topo="$1" id="" body="" i
+  for ((i = 0; i < 60; i++)); do
+    body="$(curl -s --max-time 5 "http://127.0.0.1:$BASE/api/v1/recommendations/trending?limit=1" || true)"
+    id="$(grep -o '"id": *"[0-9a-f-]*"' <<<"$body" | head -n1 | grep -o '[0-9a-f-]\{36\}' || true)"
+    [[ -n "$id" && "$body" == *'"reason":"trending"'* ]] && break
+    sleep 1
+  done
+  if [[ -z "$id" ]]; then
+    say "$topo: no product to recommend for: recommendation row skipped"
+    return 0
+  fi
+  bench_row "recommendations (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/recommendations/products/$id?kind=bought_together" \
+    --min-rps 10000 --max-p99 10
 }
 
 # The gateway's overhead (docs/gateway.md): every request through it pays the

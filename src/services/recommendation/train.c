@@ -44,7 +44,7 @@ static int write_lists(struct db_pool *pool, const struct als_model *model,
   for (int u = from; u < to; u++) {
     int n = als_recommend(model, m, NULL, u, RECO_LIST_WIDTH, top, score);
     json_t *arr = json_array();
-    for (int i = 0; arr != NULL && i < n; i++)
+    for (int i = 0; arr != NULL && i < n && score[i] > 0; i++)
       json_array_append_new(
           arr, json_pack("{s:s, s:f}", "id", items[top[i]], "score",
                          (double)((int)(score[i] * 10000)) / 10000.0));
