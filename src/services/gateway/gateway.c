@@ -62,6 +62,7 @@ EDGE(notification_api, SVC_NOTIFICATION, RATE_BY_METHOD, false);
 EDGE(admin_api, SVC_ADMIN, RATE_BY_METHOD, false);
 EDGE(search_api, SVC_SEARCH, RATE_BY_METHOD, false);
 EDGE(recommendation_api, SVC_RECOMMENDATION, RATE_BY_METHOD, false);
+EDGE(recommendation_lists, SVC_RECOMMENDATION, RATE_BY_METHOD, true);
 #undef EDGE
 
 #define PUBLIC ACCESS_PUBLIC
@@ -184,7 +185,8 @@ static const struct route routes[] = {
     R("*", "/api/v1/admin/search/{rest*}", ADMIN, search_api),
     R("GET", "/api/v1/recommendations/me", SIGNED_IN, recommendation_api),
     R("GET", "/api/v1/recommendations/products/{id}", PUBLIC,
-      recommendation_api),
+      recommendation_lists),
+    R("GET", "/api/v1/recommendations/trending", PUBLIC, recommendation_lists),
     R("GET", "/api/v1/recommendations/{rest*}", PUBLIC, recommendation_api),
     /* The clickstream: guests too; a token, when sent, names the user. */
     R("POST", "/api/v1/recommendations/events", PUBLIC, recommendation_api),

@@ -111,6 +111,16 @@ static size_t add_rows(struct item *items, size_t have, size_t limit,
   return have;
 }
 
+/* Lists other than /me are the same for everyone: shared caches (the
+ * gateway's edge cache) may keep them as long as this service does. */
+static void shared_cache_header(struct http_request *req,
+                                struct http_response *res) {
+  int ms = req->svc->cfg->reco_cache_ms;
+  char v[48] = "no-cache";
+  if (ms > 0) snprintf(v, sizeof v, "public, max-age=%d", (ms + 999) / 1000);
+  http_response_header(res, "Cache-Control", v);
+}
+
 /* --- query parameters --------------------------------------------------------
  */
 
@@ -158,7 +168,10 @@ void reco_handle_product(struct http_request *req, struct http_response *res) {
   int limit;
   if (!read_limit(req, res, &limit)) return;
   const char *key = arena_printf(req->arena, "p|%s|%s|%d", id, kind, limit);
-  if (key != NULL && reco_cache_reply(state_of(req)->cache, key, res)) return;
+  if (key != NULL && reco_cache_reply(state_of(req)->cache, key, res)) {
+    shared_cache_header(req, res);
+    return;
+  }
 
   struct db_conn *conn = acquire(req, res);
   if (conn == NULL) return;
@@ -190,6 +203,7 @@ void reco_handle_product(struct http_request *req, struct http_response *res) {
   size_t have = add_rows(items, 0, (size_t)limit, rows, n, kind, NULL, 0);
   have = add_rows(items, have, (size_t)limit, more, m, "similar", NULL, 0);
   reply_items(req, res, items, have, key);
+  shared_cache_header(req, res);
 }
 
 /* --- GET /api/v1/recommendations/trending ------------------------------------
@@ -217,7 +231,10 @@ void reco_handle_trending(struct http_request *req, struct http_response *res) {
   int limit;
   if (!read_limit(req, res, &limit)) return;
   const char *key = arena_printf(req->arena, "t|%d", limit);
-  if (key != NULL && reco_cache_reply(state_of(req)->cache, key, res)) return;
+  if (key != NULL && reco_cache_reply(state_of(req)->cache, key, res)) {
+    shared_cache_header(req, res);
+    return;
+  }
   struct item *items = arena_alloc(req->arena, sizeof *items * (size_t)limit);
   struct db_conn *conn = items != NULL ? acquire(req, res) : NULL;
   if (conn == NULL) {
@@ -232,6 +249,7 @@ void reco_handle_trending(struct http_request *req, struct http_response *res) {
     return;
   }
   reply_items(req, res, items, (size_t)n, key);
+  shared_cache_header(req, res);
 }
 
 /* --- GET /api/v1/recommendations/me ------------------------------------------
@@ -273,6 +291,7 @@ void reco_handle_me(struct http_request *req, struct http_response *res) {
     return;
   }
   reply_items(req, res, items, have, NULL);
+  http_response_header(res, "Cache-Control", "private, no-store");
 }
 
 /* --- POST /api/v1/recommendations/events -------------------------------------
