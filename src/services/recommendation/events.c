@@ -44,6 +44,16 @@ int reco_on_inventory(struct service *svc, struct db_conn *conn,
   if (id == NULL || !uuid_valid(id) || !json_is_integer(stock) ||
       !json_is_integer(available))
     return 0;
+  /* A variant's units: the product's figures are sums over its variants,
+   * so they move by the variant's deltas. */
+  if (json_is_string(json_object_get(data, "variant_id"))) {
+    json_t *ds = json_object_get(data, "delta_stock");
+    json_t *dr = json_object_get(data, "delta_reserved");
+    if (!json_is_integer(ds) || !json_is_integer(dr)) return 0;
+    return rstore_product_stock_delta(
+        conn, id, (long long)json_integer_value(ds),
+        (long long)(json_integer_value(ds) - json_integer_value(dr)));
+  }
   return rstore_product_stock(conn, id, (long long)json_integer_value(stock),
                               (long long)json_integer_value(available));
 }

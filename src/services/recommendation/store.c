@@ -54,6 +54,11 @@ const struct db_statement reco_statements[] = {
      "UPDATE products SET available = $3, doc = jsonb_set(jsonb_set(doc, "
      "'{stock}', to_jsonb($2::bigint)), '{available}', to_jsonb($3::bigint)) "
      "WHERE id = $1::uuid"},
+    {"product_stock_delta",
+     "UPDATE products SET available = greatest(available + $3, 0), doc = "
+     "jsonb_set(jsonb_set(doc, '{stock}', to_jsonb(greatest(coalesce((doc->>"
+     "'stock')::bigint, 0) + $2::bigint, 0))), '{available}', "
+     "to_jsonb(greatest(available + $3::bigint, 0))) WHERE id = $1::uuid"},
     {"product_status", "SELECT status FROM products WHERE id = $1::uuid"},
     {"product_count", "SELECT count(*) FROM products"},
     {"order_apply",
@@ -193,11 +198,6 @@ const struct db_statement reco_statements[] = {
      "AND d.order_no = o.order_no RETURNING d.shopper, d.order_no, d.sku) "
      "SELECT DISTINCT t.shopper, t.order_no, p.id::text FROM taken t JOIN "
      "products p ON p.sku = t.sku ORDER BY 1, 2, 3"},
-    {"demo_pending",
-     "SELECT count(*) FROM demo_orders d JOIN products p ON p.sku = d.sku"},
-    {"user_lists_count", "SELECT count(*) FROM user_lists"},
-    {"purchases_count", "SELECT count(*) FROM purchases"},
-    {"lists_count", "SELECT count(*) FROM lists"},
 };
 _Static_assert(sizeof reco_statements / sizeof reco_statements[0] ==
                    RECO_STATEMENT_COUNT,
@@ -291,6 +291,16 @@ int rstore_product_stock(struct db_conn *c, const char *id, long long stock,
   snprintf(v, sizeof v, "%lld", available);
   const char *p[] = {id, s, v};
   return db_exec(c, "product_stock", 3, p, NULL);
+}
+
+int rstore_product_stock_delta(struct db_conn *c, const char *id,
+                               long long delta_stock,
+                               long long delta_available) {
+  char s[24], v[24];
+  snprintf(s, sizeof s, "%lld", delta_stock);
+  snprintf(v, sizeof v, "%lld", delta_available);
+  const char *p[] = {id, s, v};
+  return db_exec(c, "product_stock_delta", 3, p, NULL);
 }
 
 int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,

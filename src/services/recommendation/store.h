@@ -10,7 +10,7 @@
 #include "kit/db.h"
 
 extern const struct db_statement reco_statements[];
-#define RECO_STATEMENT_COUNT 26
+#define RECO_STATEMENT_COUNT 23
 
 /* The trending half-life (hours), written into the SQL that decays scores. */
 #define RECO_TRENDING_HALF_LIFE_H 72
@@ -31,6 +31,11 @@ int rstore_product_put(struct db_conn *c, const char *id, const char *doc);
 /* Stock and availability from inventory.changed. */
 int rstore_product_stock(struct db_conn *c, const char *id, long long stock,
                          long long available);
+/* Moves stock and availability by a variant's deltas (inventory.changed of a
+ * variant: the product's figures are sums over its variants). */
+int rstore_product_stock_delta(struct db_conn *c, const char *id,
+                               long long delta_stock,
+                               long long delta_available);
 /* 1 with *status set (arena) when the product is known, else 0. */
 int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,
                           const char **status);
