@@ -291,13 +291,14 @@ search_100k_rows() {
   SHOPSPHERE_DATABASE_URL="$db_url" start_platform one-process
   search_rows one-process "100k products" 100000
   stop_platform
-# Recommendations (DESIGN §8, docs/recommendations.md): a seeded product's
+}
+
+# Recommendations (DESIGN §8, docs/recommendations.md): a product's
 # bought-together list through the gateway. The list is precomputed (one
-# indexed read) and kept rendered in the service's memory for
-# SHOPSPHERE_RECOMMENDATION_CACHE_MS, so this measures the gateway's hop to
-# the recommendation service. The product is one the demo history has
-# bought-together items for (the seed writes it; the service applies it
-# within seconds of starting).
+# indexed read), kept rendered in the service's memory and in the gateway's
+# edge cache for SHOPSPHERE_RECOMMENDATION_CACHE_MS (1 s), so this measures
+# the gateway's path. The product is the top trending one (the demo history
+# of the seed gives it bought-together items within seconds of the start).
 recommendation_rows() {
   local topo="$1" id="" body="" i
   for ((i = 0; i < 60; i++)); do
