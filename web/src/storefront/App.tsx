@@ -4,7 +4,7 @@ import { useEffect, useState, type ReactElement } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, onAuthChange, signedIn, signOut, type Cart } from '../api/client';
 import { Link, match, navigate, useLocation } from '../shared/router';
-import { cartId } from './cart';
+import { useCartId } from './cart';
 import { Home } from './Home';
 import { SearchPage } from './Search';
 import { ProductPage } from './ProductPage';
@@ -20,7 +20,7 @@ function useSignedIn() {
 }
 
 function CartLink() {
-  const id = cartId();
+  const id = useCartId();
   const cart = useQuery({ queryKey: ['cart', id], queryFn: () => api<Cart>('GET', `/carts/${id}`), enabled: !!id });
   const n = cart.data?.item_count ?? 0;
   return <Link href="/cart" aria-label={`Cart, ${n} items`}>Cart ({n})</Link>;

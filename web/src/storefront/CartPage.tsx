@@ -3,10 +3,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, money, type Cart } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link, navigate } from '../shared/router';
-import { cartId } from './cart';
+import { useCartId } from './cart';
 
 export function CartPage() {
-  const id = cartId();
+  const id = useCartId();
   const qc = useQueryClient();
   const cart = useQuery({ queryKey: ['cart', id], queryFn: () => api<Cart>('GET', `/carts/${id}`), enabled: !!id });
   const change = useMutation({

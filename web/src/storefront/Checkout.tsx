@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, money, signedIn, type Address, type Cart, type Order } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link, navigate } from '../shared/router';
-import { cartId, forgetCart } from './cart';
+import { forgetCart, useCartId } from './cart';
 
 interface Rate { method: string; amount: string; currency: string; estimated_days: number }
 
@@ -16,7 +16,7 @@ const FIELDS: [keyof Address, string, boolean][] = [
 ];
 
 export function Checkout() {
-  const id = cartId();
+  const id = useCartId();
   const qc = useQueryClient();
   const [address, setAddress] = useState<Address>({ line1: '', city: '', postal_code: '', country: 'US' });
   const [method, setMethod] = useState('standard');
