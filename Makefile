@@ -19,7 +19,7 @@ JOBS ?= 2
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 
-.PHONY: help deps build build-asan run test bench observe stop status clean distclean
+.PHONY: help deps build build-asan web run test bench observe stop status clean distclean
 
 help:
 	@echo "ShopSphere targets:"
@@ -29,6 +29,7 @@ help:
 	@echo "  make observe    Prometheus with the SLO rules against a running make run"
 	@echo "  make build      release build in $(RELEASE_DIR)"
 	@echo "  make build-asan debug build with AddressSanitizer/UBSan in $(ASAN_DIR)"
+	@echo "  make web        build the web apps into web/dist (scripts/web-build.sh)"
 	@echo "  make deps       install missing Debian packages (scripts/install-deps.sh)"
 	@echo "  make status     state of the dev servers"
 	@echo "  make stop       stop the dev servers (PostgreSQL, Redis, RabbitMQ)"
@@ -46,15 +47,22 @@ build-asan:
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSHOPSPHERE_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 
+# The storefront and the admin dashboard (web/), built into web/dist, which
+# the gateway serves; skipped when the build is newer than every source.
+web:
+	scripts/web-build.sh
+
 # Steps run in order even under `make -j`: each is a sub-make.
 run:
 	$(MAKE) deps
 	$(MAKE) build
+	$(MAKE) web
 	scripts/run.sh
 
 test:
 	$(MAKE) deps
 	$(MAKE) build-asan
+	$(MAKE) web
 	scripts/test.sh
 
 bench:

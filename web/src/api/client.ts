@@ -1,0 +1,229 @@
+// client.ts - the one module both apps use to talk to /api/v1.
+//
+// Tokens: the access token (15 minutes) lives only in memory, so a script
+// injected into the page cannot read it from storage after a reload; the
+// refresh token lives in sessionStorage (this tab only, gone when it
+// closes) and buys a new access token on reload or expiry (docs/web.md).
+// Every error is an ApiError carrying the API's code, message and trace id,
+// so pages can show them instead of a blank screen.
+
+export const API = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public details: string | null,
+    public traceId: string | null,
+  ) {
+    super(message);
+  }
+}
+
+const REFRESH_KEY = 'shopsphere.refresh';
+let accessToken: string | null = null;
+let refreshing: Promise<boolean> | null = null;
+const listeners = new Set<() => void>();
+
+export function onAuthChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+function changed() {
+  for (const fn of listeners) fn();
+}
+
+export function signedIn(): boolean {
+  return accessToken !== null || sessionStorage.getItem(REFRESH_KEY) !== null;
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+function keep(t: Tokens) {
+  accessToken = t.access_token;
+  sessionStorage.setItem(REFRESH_KEY, t.refresh_token);
+  changed();
+}
+
+export function signOut() {
+  const refresh = sessionStorage.getItem(REFRESH_KEY);
+  accessToken = null;
+  sessionStorage.removeItem(REFRESH_KEY);
+  changed();
+  if (refresh) void raw('POST', '/auth/logout', { refresh_token: refresh }).catch(() => undefined);
+}
+
+async function refresh(): Promise<boolean> {
+  const token = sessionStorage.getItem(REFRESH_KEY);
+  if (!token) return false;
+  refreshing ??= raw<Tokens>('POST', '/auth/refresh', { refresh_token: token })
+    .then((t) => {
+      keep(t);
+      return true;
+    })
+    .catch(() => {
+      accessToken = null;
+      sessionStorage.removeItem(REFRESH_KEY);
+      changed();
+      return false;
+    })
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+async function raw<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const h: Record<string, string> = { accept: 'application/json', ...headers };
+  if (body !== undefined) h['content-type'] = 'application/json';
+  if (accessToken) h.authorization = `Bearer ${accessToken}`;
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const envelope = (json ?? {}) as { error?: { code?: string; message?: string; details?: string }; trace_id?: string };
+    throw new ApiError(
+      res.status,
+      envelope.error?.code ?? 'INTERNAL_ERROR',
+      envelope.error?.message ?? `the server answered ${res.status}`,
+      envelope.error?.details ?? null,
+      envelope.trace_id ?? res.headers.get('traceparent')?.split('-')[1] ?? null,
+    );
+  }
+  return json as T;
+}
+
+/** Calls the API; a 401 with a refresh token left refreshes once and retries. */
+export async function api<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  if (!accessToken && sessionStorage.getItem(REFRESH_KEY)) await refresh();
+  try {
+    return await raw<T>(method, path, body, headers);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401 && (await refresh())) return raw<T>(method, path, body, headers);
+    throw e;
+  }
+}
+
+export async function login(email: string, password: string): Promise<void> {
+  keep(await raw<Tokens>('POST', '/auth/login', { email, password }));
+}
+
+// --- the shapes the apps read (the public contract, DESIGN §5) ----------------
+
+export interface Attributes {
+  brand?: string | null;
+  color?: string | null;
+  size?: string | null;
+  weight?: number | null;
+}
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description?: string | null;
+  category_id?: string | null;
+  price: string;
+  currency: string;
+  stock?: number;
+  available?: number;
+  status: string;
+  images?: string[];
+  attributes?: Attributes | null;
+  rating_average?: string | null;
+  rating_count?: number;
+  score?: number;
+  reason?: string;
+}
+export interface Page<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+export interface Category {
+  id: string;
+  name: string;
+  parent_id?: string | null;
+}
+export interface CartLine {
+  product_id: string;
+  sku: string;
+  name: string;
+  unit_price: string;
+  quantity: number;
+  line_total: string;
+}
+export interface Cart {
+  id: string;
+  user_id: string | null;
+  items: CartLine[];
+  subtotal: string;
+  currency: string;
+  item_count: number;
+}
+export interface Address {
+  first_name?: string;
+  last_name?: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  state?: string;
+  postal_code: string;
+  country: string;
+  phone?: string;
+}
+export interface OrderLine {
+  product_id: string;
+  name: string;
+  quantity: number;
+  unit_price: string;
+  line_total: string;
+}
+export interface Order {
+  id: string;
+  status: string;
+  currency: string;
+  subtotal: string;
+  tax: string;
+  shipping?: string;
+  shipping_cost?: string;
+  total: string;
+  items: OrderLine[];
+  created_at: string;
+}
+export interface Review {
+  id: string;
+  author_name?: string;
+  rating: number;
+  title?: string;
+  body?: string;
+  created_at: string;
+}
+export interface ReviewPage extends Page<Review> {
+  rating_average: string | null;
+  rating_count: number;
+}
+export interface SearchAnswer {
+  items: Product[];
+  total: number;
+  corrected_query: string | null;
+  facets: {
+    brand?: { value: string; count: number }[];
+    color?: { value: string; count: number }[];
+    size?: { value: string; count: number }[];
+  };
+}
+
+export const money = (amount: string | undefined | null, currency: string | undefined | null) =>
+  amount == null ? '' : `${currency ?? ''} ${amount}`.trim();

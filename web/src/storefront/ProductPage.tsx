@@ -1,0 +1,80 @@
+// ProductPage.tsx - picture, price with currency, stock state, attributes,
+// rating and reviews, "Add to cart", bought-together and similar products.
+import { useEffect, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, money, type Page, type Product, type ReviewPage } from '../api/client';
+import { ErrorNote } from '../shared/ErrorNote';
+import { Link } from '../shared/router';
+import { ensureCart, track } from './cart';
+import { ProductCard, Stars } from './ProductCard';
+
+function Recommendations({ id, kind, title }: { id: string; kind: string; title: string }) {
+  const q = useQuery({ queryKey: ['reco', id, kind], queryFn: () => api<Page<Product>>('GET', `/recommendations/products/${id}?kind=${kind}&limit=6`), retry: false });
+  if (!q.data || q.data.items.length === 0) return null;
+  return (
+    <section aria-label={title}>
+      <h2>{title}</h2>
+      <div className="grid">{q.data.items.map((p) => <ProductCard key={p.id} p={p} />)}</div>
+    </section>
+  );
+}
+
+export function ProductPage({ id }: { id: string }) {
+  const qc = useQueryClient();
+  const product = useQuery({ queryKey: ['product', id], queryFn: () => api<Product>('GET', `/products/${id}`) });
+  const reviews = useQuery({ queryKey: ['reviews', id], queryFn: () => api<ReviewPage>('GET', `/products/${id}/reviews?sort=newest`), retry: false });
+  const [qty, setQty] = useState(1);
+  const [added, setAdded] = useState(false);
+  useEffect(() => track('view', id), [id]);
+  const add = useMutation({
+    mutationFn: async () => {
+      const cart = await ensureCart();
+      await api('POST', `/carts/${cart}/items`, { product_id: id, quantity: qty });
+    },
+    onSuccess: () => {
+      setAdded(true);
+      track('add_to_cart', id);
+      void qc.invalidateQueries({ queryKey: ['cart'] });
+    },
+  });
+  if (product.error) return <ErrorNote error={product.error} />;
+  const p = product.data;
+  if (!p) return <p>Loading…</p>;
+  const available = p.available ?? p.stock ?? 0;
+  const attrs = p.attributes ?? {};
+  return (
+    <article>
+      <div className="layout" style={{ gridTemplateColumns: 'minmax(0, 1fr) minmax(0, 1fr)' }}>
+        <img src={p.images?.[0] ?? `/api/v1/products/${p.id}/image.svg`} alt={p.name} style={{ width: '100%', borderRadius: 8, background: '#f3f4f6' }} />
+        <div>
+          <h1>{p.name}</h1>
+          <p className="price" aria-label="Price">{money(p.price, p.currency)}</p>
+          <p>{available > 0 ? (available < 5 ? `Only ${available} left` : 'In stock') : 'Out of stock'}</p>
+          <Stars average={reviews.data?.rating_average ?? p.rating_average} count={reviews.data?.rating_count ?? p.rating_count} />
+          <p>{p.description}</p>
+          <dl>
+            {(['brand', 'color', 'size'] as const).map((k) => (attrs[k] ? <div key={k}><dt>{k}</dt><dd>{attrs[k]}</dd></div> : null))}
+            {attrs.weight ? <div><dt>weight</dt><dd>{attrs.weight} kg</dd></div> : null}
+          </dl>
+          <label>Quantity <input type="number" min={1} max={99} value={qty} onChange={(e) => setQty(Math.max(1, Number(e.target.value) || 1))} style={{ width: 70 }} /></label>
+          <button onClick={() => add.mutate()} disabled={available === 0 || add.isPending}>Add to cart</button>
+          {added ? <p className="ok" role="status">Added. <Link href="/cart">View cart</Link></p> : null}
+          <ErrorNote error={add.error} />
+        </div>
+      </div>
+      <section aria-label="Reviews">
+        <h2>Reviews</h2>
+        {(reviews.data?.items ?? []).length === 0 ? <p className="muted">No reviews yet.</p> : null}
+        {(reviews.data?.items ?? []).map((r) => (
+          <div key={r.id} className="card" style={{ marginBottom: 8 }}>
+            <span className="stars" aria-label={`${r.rating} out of 5`}>{'★'.repeat(r.rating)}</span> <strong>{r.title}</strong>
+            <p>{r.body}</p>
+            <span className="muted">{r.author_name}</span>
+          </div>
+        ))}
+      </section>
+      <Recommendations id={id} kind="bought_together" title="Bought together" />
+      <Recommendations id={id} kind="similar" title="Similar products" />
+    </article>
+  );
+}
