@@ -20,9 +20,10 @@ static void usage(FILE *out) {
           "CSV: a header row, then one product per record (RFC 4180 quoting).\n"
           "  Columns: sku, name, description, category or category_id, price,\n"
           "  currency (default USD), stock, status (default active), brand,\n"
-          "  color, size, weight_grams, length, width, height, dimension_unit\n"
-          "  (mm, cm, m, in), images (URLs separated by |), custom (a JSON\n"
-          "  object). Empty cells are absent fields.\n\n"
+          "  color, size, weight (kilograms), length, width, height\n"
+          "  (centimetres), images (URLs separated by |), custom (a JSON\n"
+          "  object). Empty cells are absent fields. Deprecated, still read\n"
+          "  for one release: weight_grams, dimension_unit (mm, cm, m, in).\n\n"
           "  --format F   csv or jsonl; default: from the file name (.csv,\n"
           "               .jsonl, .ndjson, .json) or its first character\n"
           "Exit status: 0 imported, 1 rows refused or a failure, 2 usage.\n");

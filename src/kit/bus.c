@@ -142,7 +142,8 @@ char *bus_envelope_render(const char *event_id, const char *event_type,
       event_type, "aggregate_id", aggregate_id, "version", BUS_SCHEMA_VERSION,
       "timestamp", ts, "trace_id", trace_id, "data", (json_t *)data);
   if (env == NULL) return NULL;
-  char *text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                   JSON_REAL_PRECISION(15));
   json_decref(env);
   return text;
 }

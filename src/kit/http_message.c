@@ -68,8 +68,7 @@ const char *http_query(const struct http_request *req, const char *name) {
     size_t key_len = eq ? (size_t)(eq - p) : len;
     if (key_len == name_len && memcmp(p, name, name_len) == 0) {
       if (eq == NULL) return "";
-      return http_decode_component(req->arena, eq + 1,
-                                   len - key_len - 1, 1);
+      return http_decode_component(req->arena, eq + 1, len - key_len - 1, 1);
     }
     p = end ? end + 1 : NULL;
   }
@@ -112,7 +111,10 @@ int http_reply(struct http_response *res, unsigned status,
 
 int http_reply_json(struct http_response *res, unsigned status,
                     const void *json) {
-  char *text = json_dumps((const json_t *)json, JSON_COMPACT);
+  /* 15 significant digits: a number such as 0.18 (a weight) reads back as
+   * 0.18, not 0.17999999999999999 (jansson's default is 17). */
+  char *text =
+      json_dumps((const json_t *)json, JSON_COMPACT | JSON_REAL_PRECISION(15));
   if (text == NULL) return KIT_NOMEM;
   return http_reply_take(res, status, "application/json", text, strlen(text));
 }
@@ -185,7 +187,8 @@ bool http_parse_traceparent(const char *v, char trace_id[33],
   if (v[55] != '\0' && (strncmp(v, "00", 2) == 0 || v[55] != '-'))
     return false; /* version 00 has exactly four fields */
   if (all_zero(v + 3, 32) || all_zero(v + 36, 16)) return false;
-  for (int i = 0; i < 32; i++) trace_id[i] = (char)tolower((unsigned char)v[3 + i]);
+  for (int i = 0; i < 32; i++)
+    trace_id[i] = (char)tolower((unsigned char)v[3 + i]);
   trace_id[32] = '\0';
   for (int i = 0; i < 16; i++)
     parent_span[i] = (char)tolower((unsigned char)v[36 + i]);

@@ -224,9 +224,9 @@ static void test_draft_valid(void **state) {
   char body[1024];
   snprintf(body, sizeof body,
            "{\"sku\":\"TS-1\",\"name\":\"Tee\",%s,\"price\":\"19.99\","
-           "\"attributes\":{\"brand\":\"Acme\",\"weight_grams\":180,"
-           "\"dimensions\":{\"length\":30,\"width\":20,\"height\":2.5,"
-           "\"unit\":\"cm\"},\"custom\":{\"fit\":\"slim\"}},"
+           "\"attributes\":{\"brand\":\"Acme\",\"weight\":0.18,"
+           "\"dimensions\":{\"length\":30,\"width\":20,\"height\":2.5},"
+           "\"custom\":{\"fit\":\"slim\"}},"
            "\"images\":[\"/api/v1/x.svg\"]}",
            CAT);
   struct product_draft d;
@@ -238,8 +238,24 @@ static void test_draft_valid(void **state) {
   assert_i64(d.price_minor, 1999);
   assert_i64(d.stock, 0);
   assert_i64(d.weight_grams, 180);
-  assert_non_null(strstr(d.attributes_json, "\"brand\":\"Acme\""));
+  /* Stored in the seed's shape, sorted keys, 15 significant digits. */
+  assert_string_equal(d.attributes_json,
+                      "{\"brand\":\"Acme\",\"custom\":{\"fit\":\"slim\"},"
+                      "\"dimensions\":{\"height\":2.5,\"length\":30,"
+                      "\"width\":20},\"weight\":0.18}");
   assert_string_equal(d.images_json, "[\"/api/v1/x.svg\"]");
+
+  /* The previous release's form is read and converted (deprecated). */
+  snprintf(body, sizeof body,
+           "{\"sku\":\"TS-2\",\"name\":\"Tee\",%s,\"price\":\"1\","
+           "\"attributes\":{\"weight_grams\":2500,\"dimensions\":"
+           "{\"length\":300,\"width\":10,\"height\":5,\"unit\":\"mm\"}}}",
+           CAT);
+  assert_int_equal(read_draft(body, false, &a, &d, &err), KIT_OK);
+  assert_i64(d.weight_grams, 2500);
+  assert_string_equal(d.attributes_json,
+                      "{\"dimensions\":{\"height\":0.5,\"length\":30.0,"
+                      "\"width\":1.0},\"weight\":2.5}");
 
   /* A partial draft leaves absent fields alone. */
   struct product_draft p;
@@ -270,6 +286,22 @@ static void test_draft_invalid(void **state) {
   CASE(",\"images\":[1]", API_VALIDATION_ERROR, "images");
   CASE(",\"attributes\":{\"weight_grams\":-5}", API_UNPROCESSABLE,
        "attributes.weight_grams");
+  CASE(",\"attributes\":{\"weight\":-0.5}", API_UNPROCESSABLE,
+       "attributes.weight");
+  CASE(",\"attributes\":{\"weight\":1e300}", API_UNPROCESSABLE,
+       "attributes.weight");
+  CASE(",\"attributes\":{\"weight\":\"2kg\"}", API_VALIDATION_ERROR,
+       "attributes.weight");
+  CASE(",\"attributes\":{\"weight\":1,\"weight_grams\":1000}",
+       API_UNPROCESSABLE, "attributes.weight_grams");
+  CASE(",\"attributes\":{\"custom\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":"
+       "{}}}}}}}",
+       API_UNPROCESSABLE, "attributes.custom");
+  CASE(",\"attributes\":{\"dimensions\":{\"length\":1,\"width\":1}}",
+       API_UNPROCESSABLE, "attributes.dimensions");
+  CASE(",\"attributes\":{\"dimensions\":{\"length\":1,\"width\":1,"
+       "\"height\":1,\"depth\":1}}",
+       API_UNPROCESSABLE, "attributes.dimensions");
   CASE(",\"attributes\":{\"flavor\":\"x\"}", API_UNPROCESSABLE,
        "attributes.flavor");
   CASE(",\"attributes\":{\"dimensions\":{\"length\":1,\"width\":1,"
@@ -297,6 +329,15 @@ static void test_draft_invalid(void **state) {
   expect_invalid(body, API_UNPROCESSABLE, "name");
 }
 
+static void test_weight_grams(void **state) {
+  (void)state;
+  assert_i64(product_weight_grams(0), 0);
+  assert_i64(product_weight_grams(0.24), 240);
+  assert_i64(product_weight_grams(0.1 + 0.2), 300);
+  assert_i64(product_weight_grams(0.0005), 1); /* half a gram rounds up */
+  assert_i64(product_weight_grams(10000), 10000000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sort_names),
@@ -307,6 +348,7 @@ int main(void) {
       cmocka_unit_test(test_prices),
       cmocka_unit_test(test_lines_normalize),
       cmocka_unit_test(test_draft_valid),
+      cmocka_unit_test(test_weight_grams),
       cmocka_unit_test(test_draft_invalid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

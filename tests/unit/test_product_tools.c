@@ -49,7 +49,7 @@ static void test_csv_records(void **state) {
 static void test_csv_row_json(void **state) {
   (void)state;
   char *header[] = {"sku",    "name",       "category",       "price",
-                    "stock",  "brand",      "weight_grams",   "length",
+                    "stock",  "brand",      "weight",         "length",
                     "width",  "height",     "dimension_unit", "images",
                     "custom", "description"};
   char *row[] = {"A-1",
@@ -58,7 +58,7 @@ static void test_csv_row_json(void **state) {
                  "9.99",
                  "12",
                  "Acme",
-                 "180",
+                 "0.18",
                  "30",
                  "20",
                  "2.5",
@@ -74,8 +74,7 @@ static void test_csv_row_json(void **state) {
   json_t *attrs = json_object_get(obj, "attributes");
   assert_string_equal(json_string_value(json_object_get(attrs, "brand")),
                       "Acme");
-  assert_int_equal(json_integer_value(json_object_get(attrs, "weight_grams")),
-                   180);
+  assert_true(json_real_value(json_object_get(attrs, "weight")) == 0.18);
   json_t *dims = json_object_get(attrs, "dimensions");
   assert_true(json_real_value(json_object_get(dims, "height")) == 2.5);
   assert_string_equal(json_string_value(json_object_get(dims, "unit")), "cm");
@@ -89,6 +88,8 @@ static void test_csv_row_json(void **state) {
   assert_int_equal(product_draft_read(obj, false, true, &a, &d, &err), KIT_OK);
   assert_string_equal(d.category_slug, "t-shirts");
   assert_int_equal(d.price_minor, 999);
+  assert_int_equal(d.weight_grams, 180);
+  assert_non_null(strstr(d.attributes_json, "\"weight\":0.18"));
   json_decref(obj);
 
   /* "x" as stock stays text, so the rules say it is not an integer. */

@@ -58,6 +58,8 @@ struct saga {
   double t0;                       /* start of the current step */
   int64_t total;                   /* live: the order's total, once priced */
   char currency[4];
+  /* the card of the authorized payment (arena), NULL when not reported */
+  const char *card_brand, *card_last4;
   struct http_response answer; /* what the client gets */
 };
 
@@ -427,8 +429,10 @@ static enum saga_outcome step_start(struct saga *s) {
  * records the payment id. A crash in between leaves the step order_created,
  * from which recovery asks the payment service and finds it authorized. */
 static enum saga_outcome record_authorized(struct saga *s,
-                                           const char *payment_id) {
-  s->payment_id = arena_strdup(s->req->arena, payment_id);
+                                           const struct up_payment *p) {
+  s->payment_id = arena_strdup(s->req->arena, p->id);
+  s->card_brand = p->card_brand; /* the answer's strings live in the arena */
+  s->card_last4 = p->card_last4;
   step_done(s, "authorize", &s->t0);
   fault_point(s, "after_authorize");
   return SAGA_NEXT;
@@ -453,14 +457,14 @@ static enum saga_outcome step_authorize(struct saga *s, int64_t amount,
       up_authorize(&s->up, s->order_id, s->user_id, amount, currency,
                    s->in->token, &p, &status);
   if (uo == UP_OK && payment_is_authorized(&p) && p.id != NULL)
-    return record_authorized(s, p.id);
+    return record_authorized(s, &p);
   if (uo == UP_REFUSED)
     return cancel_pending(s, "payment declined", API_PAYMENT_DECLINED,
                           "the card was declined", NULL);
   /* No answer: ask what happened before deciding. */
   uo = up_payment_of_order(&s->up, s->order_id, currency, &p, &status);
   if (uo == UP_OK && payment_is_authorized(&p) && p.id != NULL)
-    return record_authorized(s, p.id);
+    return record_authorized(s, &p);
   if (uo == UP_OK && payment_is_failed(&p))
     return cancel_pending(s, "payment declined", API_PAYMENT_DECLINED,
                           "the card was declined", NULL);
@@ -477,7 +481,7 @@ static enum saga_outcome step_settle_payment(struct saga *s,
       up_payment_of_order(&s->up, s->order_id, currency, &p, &status);
   if (uo == UP_UNKNOWN) return abandon(s, "payment service unavailable");
   if (uo == UP_OK && payment_is_authorized(&p) && p.id != NULL)
-    return record_authorized(s, p.id);
+    return record_authorized(s, &p);
   if (uo == UP_OK && payment_is_failed(&p))
     return cancel_pending(s, "payment declined", API_PAYMENT_DECLINED,
                           "the card was declined", NULL);
@@ -509,7 +513,8 @@ static int confirm_tx_fn(struct db_conn *c, void *arg) {
     return DB_HARD_ERROR;
   }
   if (s->payment_id != NULL) {
-    rc = store_order_set_payment(c, s->order_id, s->payment_id);
+    rc = store_order_set_payment(c, s->order_id, s->payment_id, s->card_brand,
+                                 s->card_last4);
     if (rc < 0) return rc;
   }
   rc = store_order_transition(c, s->order_id, ORDER_PENDING, ORDER_CONFIRMED,

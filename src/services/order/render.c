@@ -42,6 +42,15 @@ static json_t *items(const struct order_record *o) {
   return arr;
 }
 
+/* The seed's PaymentMethod {type, brand, last4}, or null before a payment
+ * was authorized. Never the token. */
+static json_t *payment_method(const struct order_record *o) {
+  if (o->payment_type == NULL) return json_null();
+  return json_pack("{s:s, s:o, s:o}", "type", o->payment_type, "brand",
+                   opt_string(o->payment_brand), "last4",
+                   opt_string(o->payment_last4));
+}
+
 void *order_render(const struct order_record *o) {
   json_t *r = json_object();
   json_object_set_new(r, "id", json_string(o->id));
@@ -53,11 +62,14 @@ void *order_render(const struct order_record *o) {
   json_object_set_new(r, "subtotal", money(o->subtotal, o->currency));
   json_object_set_new(r, "tax", money(o->tax, o->currency));
   json_object_set_new(r, "tax_rate_bp", json_integer(o->tax_rate_bp));
+  json_object_set_new(r, "shipping", money(o->shipping, o->currency));
+  /* Deprecated alias of `shipping` (the previous release's name). */
   json_object_set_new(r, "shipping_cost", money(o->shipping, o->currency));
   json_object_set_new(r, "total", money(o->total, o->currency));
   json_object_set_new(r, "shipping_method", opt_string(o->shipping_method));
   json_object_set_new(r, "shipping_address", address(o->shipping_address));
   json_object_set_new(r, "billing_address", address(o->billing_address));
+  json_object_set_new(r, "payment_method", payment_method(o));
   json_object_set_new(r, "payment_id", opt_string(o->payment_id));
   json_object_set_new(r, "captured_amount", money(o->captured, o->currency));
   json_object_set_new(r, "refunded_amount", money(o->refunded, o->currency));
@@ -85,9 +97,12 @@ void *order_event_payload(const struct order_record *o) {
   json_object_set_new(d, "currency", json_string(o->currency));
   json_object_set_new(d, "subtotal", money(o->subtotal, o->currency));
   json_object_set_new(d, "tax", money(o->tax, o->currency));
+  json_object_set_new(d, "shipping", money(o->shipping, o->currency));
   json_object_set_new(d, "shipping_cost", money(o->shipping, o->currency));
   json_object_set_new(d, "total", money(o->total, o->currency));
   json_object_set_new(d, "items", items(o));
+  json_object_set_new(d, "shipping_address", address(o->shipping_address));
+  json_object_set_new(d, "payment_method", payment_method(o));
   return d;
 }
 

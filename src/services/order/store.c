@@ -13,7 +13,9 @@
   "shipping_minor, total_minor, tax_rate_bp, shipping_method, "                \
   "shipping_address::text, billing_address::text, payment_id, "                \
   "captured_minor, refunded_minor, shipment_id, cancel_reason, "               \
-  "compensation_due, " TS("created_at") ", " TS("updated_at")
+  "compensation_due, " TS("created_at") ", " TS(                               \
+      "updated_at") ", "                                                       \
+                    "payment_type, payment_brand, payment_last4"
 
 const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"checkout_claim",
@@ -79,7 +81,9 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"order_set_status", "UPDATE orders SET status = $3, updated_at = now() "
                          "WHERE id = $1 AND status = $2"},
     {"order_set_payment",
-     "UPDATE orders SET payment_id = $2, updated_at = now() WHERE id = $1"},
+     "UPDATE orders SET payment_id = $2, payment_type = 'card', "
+     "payment_brand = nullif($3, ''), payment_last4 = nullif($4, ''), "
+     "updated_at = now() WHERE id = $1"},
     {"order_cancel",
      "UPDATE orders SET status = 'cancelled', cancel_reason = $3, "
      "compensation_due = true, updated_at = now() "
@@ -304,6 +308,9 @@ int store_order_get(struct db_conn *c, struct arena *a, const char *id,
   out->compensation_due = db_result_bool(r, 0, 18);
   out->created_at = dup_or_null(a, r, 0, 19);
   out->updated_at = dup_or_null(a, r, 0, 20);
+  out->payment_type = dup_or_null(a, r, 0, 21);
+  out->payment_brand = dup_or_null(a, r, 0, 22);
+  out->payment_last4 = dup_or_null(a, r, 0, 23);
   db_result_free(r);
   r = NULL;
 
@@ -390,9 +397,10 @@ int store_order_transition(struct db_conn *c, const char *id,
 }
 
 int store_order_set_payment(struct db_conn *c, const char *id,
-                            const char *payment_id) {
-  const char *p[] = {id, payment_id};
-  return exec(c, "order_set_payment", 2, p);
+                            const char *payment_id, const char *brand,
+                            const char *last4) {
+  const char *p[] = {id, payment_id, brand ? brand : "", last4 ? last4 : ""};
+  return exec(c, "order_set_payment", 4, p);
 }
 
 int store_order_cancel(struct db_conn *c, const char *id,

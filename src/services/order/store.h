@@ -55,6 +55,9 @@ struct order_record {
   const char *cancel_reason; /* NULL when none */
   bool compensation_due;
   const char *created_at, *updated_at;
+  /* payment_method {type, brand, last4}: NULL until a payment is
+   * authorized (never the token). */
+  const char *payment_type, *payment_brand, *payment_last4;
   struct order_line_record *lines;
   size_t line_count;
   struct order_transition_record *transitions;
@@ -123,8 +126,11 @@ int store_order_list(struct db_conn *c, struct arena *a, const char *user_id,
 int store_order_transition(struct db_conn *c, const char *id,
                            enum order_status from, enum order_status to,
                            const char *reason);
+/* Records the authorized payment and the card it was made with (type
+ * "card"; brand and last4 as the provider reported them, NULL if unknown). */
 int store_order_set_payment(struct db_conn *c, const char *id,
-                            const char *payment_id);
+                            const char *payment_id, const char *brand,
+                            const char *last4);
 /* Cancels (compare-and-set from `from`) and marks the compensation (stock
  * release, payment void/refund) as due. */
 int store_order_cancel(struct db_conn *c, const char *id,

@@ -89,6 +89,8 @@ static void read_payment(struct arena *a, const json_t *p, const char *currency,
   out->id = arena_json_str(a, p, "id");
   out->status = arena_json_str(a, p, "status");
   out->decline_code = arena_json_str(a, p, "decline_code");
+  out->card_brand = arena_json_str(a, p, "card_brand");
+  out->card_last4 = arena_json_str(a, p, "card_last4");
   out->amount = money_field(p, "amount", cur);
   out->captured = money_field(p, "captured_amount", cur);
   out->refunded = money_field(p, "refunded_amount", cur);

@@ -47,6 +47,8 @@ struct up_payment {
                          partially_refunded, failed, unknown */
   int64_t amount, captured, refunded;
   const char *decline_code; /* may be NULL */
+  const char *card_brand;   /* "visa", ...; NULL when not reported */
+  const char *card_last4;   /* four digits; NULL when not reported */
 };
 
 /* GET /internal/carts/{id}?user_id= → its lines (arena array) and its

@@ -85,8 +85,12 @@ static json_t *int_or_string(const char *s) {
   return json_string(s);
 }
 
+/* "12" -> 12, "0.25" -> 0.25; anything else stays a string. */
 static json_t *number_or_string(const char *s) {
   char *end = NULL;
+  errno = 0;
+  long long i = strtoll(s, &end, 10);
+  if (*s != '\0' && *end == '\0' && errno == 0) return json_integer(i);
   double v = strtod(s, &end);
   if (*s != '\0' && *end == '\0') return json_real(v);
   return json_string(s);
@@ -116,12 +120,14 @@ void *catalog_csv_row_json(char **header, char **fields, size_t n, char *why,
     if (done) continue;
     if (strcmp(h, "stock") == 0) {
       json_object_set_new(obj, h, int_or_string(v));
-    } else if (strcmp(h, "weight_grams") == 0) {
+    } else if (strcmp(h, "weight") == 0) {
+      json_object_set_new(attrs, h, number_or_string(v));
+    } else if (strcmp(h, "weight_grams") == 0) { /* deprecated: weight */
       json_object_set_new(attrs, h, int_or_string(v));
     } else if (strcmp(h, "length") == 0 || strcmp(h, "width") == 0 ||
                strcmp(h, "height") == 0) {
       json_object_set_new(dims, h, number_or_string(v));
-    } else if (strcmp(h, "dimension_unit") == 0) {
+    } else if (strcmp(h, "dimension_unit") == 0) { /* deprecated: cm */
       json_object_set_new(dims, "unit", json_string(v));
     } else if (strcmp(h, "images") == 0) {
       json_t *images = json_array();

@@ -389,14 +389,18 @@ void *catalog_seed_product_json(size_t index, const char *id) {
                           : between(&s, 10, 250);
   snprintf(image, sizeof image, "/api/v1/products/%s/image.svg", id);
 
-  json_t *dims = json_pack("{s:I, s:I, s:I, s:s}", "length",
+  /* The seed's attributes: dimensions in centimetres, weight in kilograms
+   * (whole grams, so 0.25 kg; 1000 g is 1 kg). */
+  json_t *dims = json_pack("{s:I, s:I, s:I}", "length",
                            (json_int_t)(l->dim[0] + pick(&s, 5)), "width",
                            (json_int_t)(l->dim[1] + pick(&s, 4)), "height",
-                           (json_int_t)(l->dim[2] + pick(&s, 3)), "unit", "cm");
-  json_t *attrs = json_pack(
-      "{s:s, s:s, s:I, s:o}", "brand", brand, "color", color, "weight_grams",
-      (json_int_t)between(&s, l->weight_min, l->weight_max), "dimensions",
-      dims);
+                           (json_int_t)(l->dim[2] + pick(&s, 3)));
+  int grams = between(&s, l->weight_min, l->weight_max);
+  json_t *attrs = json_pack("{s:s, s:s, s:o, s:o}", "brand", brand, "color",
+                            color, "weight",
+                            grams % 1000 == 0 ? json_integer(grams / 1000)
+                                              : json_real(grams / 1000.0),
+                            "dimensions", dims);
   if (size != NULL) json_object_set_new(attrs, "size", json_string(size));
   json_object_set_new(attrs, "custom",
                       json_pack("{s:s, s:b}", "material", l->material,

@@ -1,6 +1,7 @@
 /* domain.c - the product service's pure decisions (see domain.h). */
 #include "services/product/domain.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,4 +433,9 @@ const char *product_currency_choose(const char *param, const char *storefront,
                      : storefront != NULL ? storefront
                                           : store_default;
   return pick != NULL && money_currency_valid(pick) ? pick : NULL;
+}
+
+int64_t product_weight_grams(double kg) {
+  /* 0.1 + 0.2 kg is 300.00000000000006 g: round to the nearest gram. */
+  return (int64_t)floor(kg * 1000 + 0.5);
 }

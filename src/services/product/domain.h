@@ -58,6 +58,10 @@ bool product_cursor_decode(const char *text, struct list_cursor *out);
 /* SKU: 1..64 characters of A-Z a-z 0-9 . _ - */
 bool product_sku_valid(const char *sku);
 
+/* Kilograms (the API's attributes.weight) to whole grams (what shipping
+ * prices by), rounded half up. kg must be in 0..PRODUCT_WEIGHT_MAX_KG. */
+int64_t product_weight_grams(double kg);
+
 /* "draft" | "active" | "archived". */
 bool product_status_valid(const char *status);
 

@@ -27,7 +27,8 @@ static int fail(struct json_error *err, enum api_error code, const char *field,
 
 /* Serializes v compactly with sorted keys into the arena. */
 static const char *dump(struct arena *a, const json_t *v) {
-  char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
+                                 JSON_REAL_PRECISION(15));
   if (text == NULL) return NULL;
   const char *copy = arena_strdup(a, text);
   free(text);
@@ -73,7 +74,20 @@ static bool dimension_ok(const json_t *v) {
   return d > 0 && d <= 1000000;
 }
 
-static int read_dimensions(const json_t *dims, struct json_error *err) {
+/* Centimetres per unit of the deprecated `dimensions.unit`; 0 if unknown. */
+static double unit_to_cm(const char *u) {
+  if (strcmp(u, "cm") == 0) return 1;
+  if (strcmp(u, "mm") == 0) return 0.1;
+  if (strcmp(u, "m") == 0) return 100;
+  if (strcmp(u, "in") == 0) return 2.54;
+  return 0;
+}
+
+/* Reads {length, width, height} in centimetres into a new object *out (the
+ * seed's Dimensions). A deprecated `unit` (mm, cm, m, in: the format of the
+ * previous release) is still accepted and converted to centimetres. */
+static int read_dimensions(const json_t *dims, json_t **out,
+                           struct json_error *err) {
   static const char *const names[] = {"length", "width", "height"};
   const char *key;
   const json_t *v;
@@ -85,60 +99,167 @@ static int read_dimensions(const json_t *dims, struct json_error *err) {
       return fail(err, API_UNPROCESSABLE, "attributes.dimensions",
                   "attributes.dimensions.%.40s is not a known field", key);
   }
+  double factor = 1;
+  const json_t *unit = json_object_get(dims, "unit");
+  if (unit != NULL) {
+    factor = json_is_string(unit) ? unit_to_cm(json_string_value(unit)) : 0;
+    if (factor == 0)
+      return fail(err, API_UNPROCESSABLE, "attributes.dimensions",
+                  "attributes.dimensions are in centimetres (the deprecated "
+                  "unit, when given, must be one of: mm, cm, m, in)");
+  }
+  json_t *cm = json_object();
   for (size_t i = 0; i < 3; i++) {
     const json_t *d = json_object_get(dims, names[i]);
-    if (d == NULL)
+    const char *why = d == NULL ? "is required"
+                      : !dimension_ok(d)
+                          ? "must be a number of centimetres above 0 and at "
+                            "most 1000000"
+                          : NULL;
+    if (why == NULL && factor != 1 && json_number_value(d) * factor > 1000000)
+      why = "must be at most 1000000 centimetres";
+    if (why != NULL) {
+      json_decref(cm);
       return fail(err, API_UNPROCESSABLE, "attributes.dimensions",
-                  "attributes.dimensions.%s is required", names[i]);
-    if (!dimension_ok(d))
-      return fail(err, API_UNPROCESSABLE, "attributes.dimensions",
-                  "attributes.dimensions.%s must be a number above 0 and at "
-                  "most 1000000",
-                  names[i]);
+                  "attributes.dimensions.%s %s", names[i], why);
+    }
+    json_object_set_new(cm, names[i],
+                        factor == 1 ? json_deep_copy(d)
+                                    : json_real(json_number_value(d) * factor));
   }
-  const json_t *unit = json_object_get(dims, "unit");
-  const char *u = json_is_string(unit) ? json_string_value(unit) : "";
-  if (strcmp(u, "mm") != 0 && strcmp(u, "cm") != 0 && strcmp(u, "m") != 0 &&
-      strcmp(u, "in") != 0)
-    return fail(err, API_UNPROCESSABLE, "attributes.dimensions",
-                "attributes.dimensions.unit must be one of: mm, cm, m, in");
+  *out = cm;
   return KIT_OK;
 }
 
+/* Nesting depth of a JSON value: a scalar is 0, {} or [] is 1. */
+static int json_depth(const json_t *v) {
+  int deepest = 0;
+  if (json_is_object(v)) {
+    const char *k;
+    const json_t *m;
+    json_object_foreach((json_t *)v, k, m) {
+      int d = json_depth(m);
+      if (d > deepest) deepest = d;
+    }
+    return deepest + 1;
+  }
+  if (json_is_array(v)) {
+    size_t i;
+    const json_t *m;
+    json_array_foreach(v, i, m) {
+      int d = json_depth(m);
+      if (d > deepest) deepest = d;
+    }
+    return deepest + 1;
+  }
+  return 0;
+}
+
+/* The weight in kilograms (the seed's `weight`), or the deprecated integer
+ * `weight_grams`: both become `weight` (kg) in *kg and grams in *grams. */
+static int read_weight(const json_t *attrs, json_t **kg, int64_t *grams,
+                       struct json_error *err) {
+  const json_t *w = json_object_get(attrs, "weight");
+  const json_t *g = json_object_get(attrs, "weight_grams");
+  *kg = NULL;
+  if (w != NULL && g != NULL)
+    return fail(err, API_UNPROCESSABLE, "attributes.weight_grams",
+                "attributes.weight_grams is deprecated: give only "
+                "attributes.weight (kilograms)");
+  if (w != NULL) {
+    if (!json_is_number(w))
+      return fail(err, API_VALIDATION_ERROR, "attributes.weight",
+                  "attributes.weight must be a number (kilograms)");
+    double v = json_number_value(w);
+    if (!(v >= 0 && v <= PRODUCT_WEIGHT_MAX_KG))
+      return fail(err, API_UNPROCESSABLE, "attributes.weight",
+                  "attributes.weight must be between 0 and %d kilograms",
+                  PRODUCT_WEIGHT_MAX_KG);
+    *grams = product_weight_grams(v);
+    *kg = json_deep_copy(w);
+  } else if (g != NULL) {
+    if (!json_is_integer(g))
+      return fail(err, API_VALIDATION_ERROR, "attributes.weight_grams",
+                  "attributes.weight_grams must be an integer");
+    json_int_t v = json_integer_value(g);
+    if (v < 0 || v > (json_int_t)PRODUCT_WEIGHT_MAX_KG * 1000)
+      return fail(err, API_UNPROCESSABLE, "attributes.weight_grams",
+                  "attributes.weight_grams must be between 0 and %d",
+                  PRODUCT_WEIGHT_MAX_KG * 1000);
+    *grams = (int64_t)v;
+    *kg = v % 1000 == 0 ? json_integer(v / 1000) : json_real((double)v / 1000);
+  }
+  return KIT_OK;
+}
+
+/* Reads the seed's ProductAttributes {brand, color, size, weight (kg),
+ * dimensions {length, width, height} (cm), custom} and stores them in that
+ * shape, whatever deprecated form they came in. */
 static int read_attributes(const json_t *attrs, struct arena *a,
                            struct product_draft *out, struct json_error *err) {
   const char *brand = NULL, *color = NULL, *size = NULL;
-  int64_t weight = -1;
   const void *dims = NULL, *custom = NULL;
-  bool has_weight = false;
   const struct json_field fields[] = {
       {"brand", JF_STRING, false, 1, 100, &brand},
       {"color", JF_STRING, false, 1, 50, &color},
       {"size", JF_STRING, false, 1, 50, &size},
-      {"weight_grams", JF_INT, false, 0, 10000000, &weight, &has_weight},
       {"dimensions", JF_OBJECT, false, 0, 0, &dims},
       {"custom", JF_OBJECT, false, 0, 0, &custom},
   };
+  /* The weight is a number (no field type for it): checked on its own. */
+  json_t *rest = json_copy((json_t *)attrs);
+  if (rest == NULL)
+    return fail(err, API_INTERNAL_ERROR, "attributes", "out of memory");
+  json_object_del(rest, "weight");
+  json_object_del(rest, "weight_grams");
   struct json_error inner;
-  if (json_read_fields(attrs, fields, sizeof fields / sizeof fields[0], true, a,
-                       &inner) != KIT_OK) {
+  int rc = json_read_fields(rest, fields, sizeof fields / sizeof fields[0],
+                            true, a, &inner);
+  json_decref(rest);
+  if (rc != KIT_OK) {
     /* Name the field as the client wrote it: attributes.color. */
     char field[64];
     snprintf(field, sizeof field, "attributes.%.50s", inner.field);
     return fail(err, inner.code, field, "attributes.%.150s", inner.message);
   }
-  if (dims != NULL && read_dimensions(dims, err) != KIT_OK) return KIT_INVALID;
+  json_t *kg = NULL, *cm = NULL;
+  int64_t grams = -1;
+  if (read_weight(attrs, &kg, &grams, err) != KIT_OK) return KIT_INVALID;
+  if (dims != NULL && read_dimensions(dims, &cm, err) != KIT_OK) {
+    json_decref(kg);
+    return KIT_INVALID;
+  }
   if (custom != NULL) {
     char *text = json_dumps(custom, JSON_COMPACT);
     size_t n = text != NULL ? strlen(text) : 0;
     free(text);
-    if (n > PRODUCT_CUSTOM_MAX_BYTES)
-      return fail(err, API_UNPROCESSABLE, "attributes.custom",
-                  "attributes.custom must be at most %d bytes of JSON",
-                  PRODUCT_CUSTOM_MAX_BYTES);
+    int bad = n > PRODUCT_CUSTOM_MAX_BYTES                    ? 1
+              : json_depth(custom) > PRODUCT_CUSTOM_MAX_DEPTH ? 2
+                                                              : 0;
+    if (bad != 0) {
+      json_decref(kg);
+      json_decref(cm);
+      return bad == 1
+                 ? fail(err, API_UNPROCESSABLE, "attributes.custom",
+                        "attributes.custom must be at most %d bytes of JSON",
+                        PRODUCT_CUSTOM_MAX_BYTES)
+                 : fail(err, API_UNPROCESSABLE, "attributes.custom",
+                        "attributes.custom may nest objects and arrays at "
+                        "most %d deep",
+                        PRODUCT_CUSTOM_MAX_DEPTH);
+    }
   }
-  out->weight_grams = has_weight ? weight : -1;
-  out->attributes_json = dump(a, attrs);
+  json_t *seed = json_object();
+  if (brand != NULL) json_object_set_new(seed, "brand", json_string(brand));
+  if (color != NULL) json_object_set_new(seed, "color", json_string(color));
+  if (size != NULL) json_object_set_new(seed, "size", json_string(size));
+  if (kg != NULL) json_object_set_new(seed, "weight", kg);
+  if (cm != NULL) json_object_set_new(seed, "dimensions", cm);
+  if (custom != NULL)
+    json_object_set_new(seed, "custom", json_deep_copy(custom));
+  out->weight_grams = grams;
+  out->attributes_json = dump(a, seed);
+  json_decref(seed);
   return out->attributes_json != NULL
              ? KIT_OK
              : fail(err, API_INTERNAL_ERROR, "attributes", "out of memory");

@@ -13,8 +13,17 @@
 
 #define PRODUCT_IMAGES_MAX 20
 #define PRODUCT_CUSTOM_MAX_BYTES 8192
+/* attributes.custom: objects and arrays nested at most this deep ({} is 1). */
+#define PRODUCT_CUSTOM_MAX_DEPTH 5
+/* attributes.weight is in kilograms, 0 to this. */
+#define PRODUCT_WEIGHT_MAX_KG 10000
 
-/* Fields not given stay NULL / has_* false. Strings live in the arena. */
+/* attributes_json is always the seed's ProductAttributes shape: brand,
+ * color, size, weight (kg), dimensions {length, width, height} (cm), custom.
+ * The previous release's weight_grams and dimensions.unit are still read and
+ * converted (deprecated, for one release).
+ *
+ * Fields not given stay NULL / has_* false. Strings live in the arena. */
 struct product_draft {
   const char *sku, *name, *description, *category_id, *category_slug;
   const char *price, *currency, *status;
@@ -22,7 +31,7 @@ struct product_draft {
   int64_t price_minor;         /* valid when has_price_minor */
   const char *images_json;     /* canonical JSON array text */
   const char *attributes_json; /* canonical JSON object text */
-  int64_t weight_grams;        /* from attributes, -1 when not given */
+  int64_t weight_grams;        /* attributes.weight in grams, -1 if none */
   bool has_stock, has_price_minor;
   const char *options_json; /* canonical [{name, values}], NULL: not given */
 };

@@ -15,7 +15,7 @@
   "p.id::text, p.sku, p.name, p.description, p.category_id::text, "            \
   "p.price_minor, p.currency, p.stock, p.reserved, p.status, "                 \
   "p.images::text, p.attributes::text, "                                       \
-  "COALESCE((p.attributes->>'weight_grams')::bigint, -1), " TS(                \
+  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, -1), " TS(                \
       "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
                                               ", " RATING_COLS
 
@@ -44,7 +44,7 @@
   "p.id::text, p.sku, p.name, p.description, p.category_id::text, " EFF_PRICE  \
   ", COALESCE($5::text, p.currency), p.stock, p.reserved, p.status, "          \
   "p.images::text, p.attributes::text, "                                       \
-  "COALESCE((p.attributes->>'weight_grams')::bigint, -1), " TS(                \
+  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, -1), " TS(                \
       "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
                                               ", " RATING_COLS
 

@@ -101,8 +101,9 @@ int catalog_csv_record(const char *text, size_t len, size_t *pos,
                        struct arena *a, char ***fields, size_t *line);
 
 /* A CSV record under its header as a JSON object in the shape of POST
- * /products (brand, color, size, weight_grams, length/width/height and
- * dimension_unit go into attributes; images split on '|'). NULL with a
+ * /products (brand, color, size, weight, length/width/height, and the
+ * deprecated weight_grams and dimension_unit go into attributes; images
+ * split on '|'). NULL with a
  * message in why (size why_size) when a column is unknown. New reference. */
 void *catalog_csv_row_json(char **header, char **fields, size_t n, char *why,
                            size_t why_size);

@@ -25,11 +25,12 @@ static json_t *nullable(const char *s) {
 }
 
 void *user_json(const struct user *u) {
-  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s}", "id",
-                   u->id, "email", u->email, "username", u->username,
+  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:b, s:s, s:s}",
+                   "id", u->id, "email", u->email, "username", u->username,
                    "first_name", nullable(u->first_name), "last_name",
                    nullable(u->last_name), "phone", nullable(u->phone), "role",
-                   u->role, "status", u->status, "created_at", u->created_at,
+                   u->role, "status", u->status, "email_verified",
+                   u->email_verified, "created_at", u->created_at,
                    "updated_at", u->updated_at);
 }
 

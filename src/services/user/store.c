@@ -11,7 +11,7 @@
   "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define USER_COLS                                                              \
   "id, email, username, first_name, last_name, phone, role, status, " TS(      \
-      "created_at") ", " TS("updated_at")
+      "created_at") ", " TS("updated_at") ", email_verified"
 #define ADDRESS_COLS                                                           \
   "id, user_id, first_name, last_name, line1, line2, city, state, "            \
   "postal_code, country, phone, " TS("created_at") ", " TS("updated_at")
@@ -89,6 +89,7 @@ static void read_user(const struct db_result *r, int row, struct user *u) {
   text(u->status, sizeof u->status, r, row, 7);
   text(u->created_at, sizeof u->created_at, r, row, 8);
   text(u->updated_at, sizeof u->updated_at, r, row, 9);
+  u->email_verified = db_result_bool(r, row, 10);
 }
 
 static int one_user(struct db_conn *c, const char *stmt, int n,

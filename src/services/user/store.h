@@ -22,6 +22,7 @@ struct user {
   char status[16];
   char created_at[32];
   char updated_at[32];
+  bool email_verified; /* false until the address is confirmed */
 };
 
 /* 1 inserted (out filled), 0 when the e-mail or username exists. */
