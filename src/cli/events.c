@@ -3,6 +3,7 @@
  *   events tail          print events as they cross shopsphere.events
  *   events dlq list      dead letters per consuming service
  *   events dlq replay    move dead letters back to their service's queue
+ *   events replay        re-drive events from the event log into a service
  *   events outbox status unpublished events per service schema
  *   events bench         (hidden) end-to-end throughput for `make bench`
  *
@@ -46,6 +47,12 @@ static void usage(FILE *out) {
           "  dlq replay [--service S]\n"
           "        move every dead letter back to its service's queue for\n"
           "        another try (after the fault is fixed)\n"
+          "  replay --to SERVICE [--since TIME] [--until TIME]\n"
+          "        re-drive the events SERVICE consumes from the event log\n"
+          "        (%s, kept %s) into its queue: a service\n"
+          "        whose read model is rebuildable applies them again, any\n"
+          "        other applies only those it never applied (TIME: RFC 3339\n"
+          "        or a date; default from the start of the log until now)\n"
           "  outbox status [--service S]\n"
           "        per service schema: events not yet published and the\n"
           "        age of the oldest\n"
@@ -54,7 +61,8 @@ static void usage(FILE *out) {
           "        prints it) straight to S's queue, as a broker redelivery\n"
           "        would: S applies it once (its inbox knows the event id)\n\n"
           "Without --service, every service with a database and a broker.\n",
-          BUS_EXCHANGE);
+          BUS_EXCHANGE, BUS_LOG_QUEUE,
+          "by SHOPSPHERE_BUS_LOG_MAX_AGE_HOURS and SHOPSPHERE_BUS_LOG_MAX_MB");
 }
 
 /* A service name as queues spell it: letters, digits, '_' and '-'. */
@@ -238,6 +246,55 @@ static int cmd_redeliver(const struct config *cfg, int argc, char **argv) {
     return 1;
   }
   printf("redelivered 1 event to shopsphere.%s\n", service);
+  return 0;
+}
+
+/* --- replay from the event log ---------------------------------------------
+ */
+
+static int time_option(int argc, char **argv, const char *name, int64_t *out) {
+  const char *v = cli_option(argc, argv, name);
+  *out = -1;
+  if (v == NULL) return 0;
+  if (!bus_time_parse(v, out)) {
+    fprintf(stderr,
+            "events: %s: want an RFC 3339 time (2026-12-03T08:00:00Z) or a "
+            "date (2026-12-03)\n",
+            name);
+    return 2;
+  }
+  return 0;
+}
+
+static int cmd_replay(const struct config *cfg, int argc, char **argv) {
+  const char *to = cli_option(argc, argv, "--to");
+  const struct service_module *mod = NULL;
+  for (int i = 0; to != NULL && i < SVC_COUNT; i++) {
+    const struct service_module *m = registry_module((enum service_id)i);
+    if (m != NULL && strcmp(service_name(m->id), to) == 0) mod = m;
+  }
+  if (mod == NULL || mod->event_count == 0) {
+    fprintf(stderr,
+            "events replay: --to: want a service that consumes events%s%s\n",
+            to ? ", not " : " (e.g. --to notification)", to ? to : "");
+    return 2;
+  }
+  int64_t since = -1, until = -1;
+  int rc = time_option(argc, argv, "--since", &since);
+  if (rc == 0) rc = time_option(argc, argv, "--until", &until);
+  if (rc != 0) return rc;
+  struct bus_replay_result res;
+  rc = bus_log_replay(cfg->amqp_url, to, mod->events, mod->event_count, since,
+                      until, &res);
+  if (rc != KIT_OK) {
+    fprintf(stderr, "events replay: failed (see the log)\n");
+    return 1;
+  }
+  printf("%lld event(s) read from %s, %lld replayed to shopsphere.%s (%s)\n",
+         (long long)res.read, BUS_LOG_QUEUE, (long long)res.replayed, to,
+         mod->read_model_rebuildable
+             ? "rebuildable read model: applied again"
+             : "its inbox skips those it already applied");
   return 0;
 }
 
@@ -506,6 +563,7 @@ int cli_events(const struct config *cfg, int argc, char **argv) {
     return cmd_dlq_list(cfg, argc - 2, argv + 2);
   if (strcmp(a, "dlq") == 0 && b != NULL && strcmp(b, "replay") == 0)
     return cmd_dlq_replay(cfg, argc - 2, argv + 2);
+  if (strcmp(a, "replay") == 0) return cmd_replay(cfg, argc - 1, argv + 1);
   if (strcmp(a, "outbox") == 0 && b != NULL && strcmp(b, "status") == 0)
     return cmd_outbox_status(cfg, argc - 2, argv + 2);
   if (strcmp(a, "redeliver") == 0)

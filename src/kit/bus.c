@@ -453,6 +453,9 @@ static bool relay_connect_mq(struct relay *r) {
                    false, reason, sizeof reason);
   if (rc == KIT_OK) rc = mq_confirm_select(r->mq);
   if (rc == KIT_OK) rc = mq_declare_exchange(r->mq, BUS_EXCHANGE, "topic");
+  /* The event log first, so that it holds everything published from now
+   * on (its own connection: a refused declaration must not break ours). */
+  if (rc == KIT_OK) (void)bus_log_declare(r->st->svc->cfg);
   if (rc != KIT_OK) {
     if (r->mq != NULL) snprintf(reason, sizeof reason, "%s", mq_error(r->mq));
     relay_drop_mq(r);

@@ -24,8 +24,13 @@
 #include "db.h"
 
 struct service;
+struct config;
 
 #define BUS_EXCHANGE "shopsphere.events"
+/* The event log: a RabbitMQ stream queue bound to BUS_EXCHANGE with '#', so
+ * every event published is appended to it and kept (by age and size) for
+ * replay, beside the per-service work queues. */
+#define BUS_LOG_QUEUE "shopsphere.log"
 #define BUS_SCHEMA_VERSION 1
 
 /* Writes an event to the outbox of conn's schema, inside the caller's open
@@ -141,6 +146,44 @@ int bus_queue_depth(const char *amqp_url, const char *queue,
  * limit) arrived, `timeout_ms` (0 = none) passed, or *stop became true. */
 int bus_tail(const char *amqp_url, const char *pattern, int max_events,
              int timeout_ms, bus_message_fn fn, void *arg, volatile int *stop);
+
+/* --- the event log (bus_log.c) ---------------------------------------------
+ */
+
+/* Declares the exchange and the event log (stream queue BUS_LOG_QUEUE, bound
+ * with '#') with cfg's retention, on a connection of its own. The relay
+ * calls it on every connect, before it publishes. KIT_OK, or a failure
+ * (logged): a log declared earlier with other retention arguments is kept
+ * as it is (KIT_OK after a warning; change retention with a policy or by
+ * deleting the queue). */
+int bus_log_declare(const struct config *cfg);
+
+/* Parses an RFC 3339 time ("2026-12-03T08:00:00Z", fraction and offset
+ * optional, or a date "2026-12-03" meaning its midnight UTC) into Unix epoch
+ * milliseconds. false when it is not one. */
+bool bus_time_parse(const char *text, int64_t *ms);
+
+struct bus_replay_result {
+  int64_t read;     /* events read from the log in [since, until] */
+  int64_t replayed; /* of them, published to the service's queue */
+};
+
+/* Re-drives the events of the log whose envelope timestamp is in
+ * [since_ms, until_ms] (since_ms < 0: from the start of the log; until_ms
+ * < 0: until now) and whose type matches one of the service's `events`
+ * patterns: each is published, confirmed, to the service's own queue
+ * shopsphere.<service> (not to the exchange: no other consumer sees it
+ * again) with header x-replay. Its consumer handles it like any delivery,
+ * through the inbox: a service whose module declares
+ * read_model_rebuildable runs the handler even for an event its inbox
+ * already holds (its handlers set their read model from the event, so
+ * doing it again is harmless); any other service applies only the events
+ * it never applied (its inbox skips the rest). KIT_OK, KIT_NOT_FOUND when
+ * the log or the service's queue does not exist, or a failure (logged). */
+int bus_log_replay(const char *amqp_url, const char *service,
+                   const struct event_handler *events, size_t event_count,
+                   int64_t since_ms, int64_t until_ms,
+                   struct bus_replay_result *out);
 
 struct bus_outbox_status {
   int64_t unsent;

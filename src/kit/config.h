@@ -64,6 +64,8 @@ struct config {
   int bus_max_attempts;  /* SHOPSPHERE_BUS_MAX_ATTEMPTS: handler tries (5) */
   int bus_retry_base_ms; /* SHOPSPHERE_BUS_RETRY_BASE_MS: first retry delay */
   int bus_prefetch;      /* SHOPSPHERE_BUS_PREFETCH: unacked per consumer */
+  int bus_log_max_age_h; /* SHOPSPHERE_BUS_LOG_MAX_AGE_HOURS: event log (168) */
+  int bus_log_max_mb;    /* SHOPSPHERE_BUS_LOG_MAX_MB: event log size (1024) */
 
   int http_threads;            /* SHOPSPHERE_HTTP_THREADS */
   long max_body_bytes;         /* SHOPSPHERE_MAX_BODY_BYTES (1 MiB) */

@@ -349,8 +349,32 @@ int mq_declare_queue(struct mq_conn *c, const char *name,
   if (!mq_ok(c)) return KIT_UNAVAILABLE;
   struct mq_queue_options none = {0};
   if (opt == NULL) opt = &none;
-  amqp_table_entry_t entries[3];
+  amqp_table_entry_t entries[7];
   int n = 0;
+  if (opt->stream) {
+    entries[n].key = amqp_cstring_bytes("x-queue-type");
+    entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[n].value.value.bytes = amqp_cstring_bytes("stream");
+    n++;
+  }
+  if (opt->max_age != NULL) {
+    entries[n].key = amqp_cstring_bytes("x-max-age");
+    entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[n].value.value.bytes = amqp_cstring_bytes(opt->max_age);
+    n++;
+  }
+  if (opt->max_length_bytes > 0) {
+    entries[n].key = amqp_cstring_bytes("x-max-length-bytes");
+    entries[n].value.kind = AMQP_FIELD_KIND_I64;
+    entries[n].value.value.i64 = opt->max_length_bytes;
+    n++;
+  }
+  if (opt->max_segment_bytes > 0) {
+    entries[n].key = amqp_cstring_bytes("x-stream-max-segment-size-bytes");
+    entries[n].value.kind = AMQP_FIELD_KIND_I64;
+    entries[n].value.value.i64 = opt->max_segment_bytes;
+    n++;
+  }
   if (opt->message_ttl_ms > 0) {
     entries[n].key = amqp_cstring_bytes("x-message-ttl");
     entries[n].value.kind = AMQP_FIELD_KIND_I32;
@@ -414,7 +438,7 @@ int mq_qos(struct mq_conn *c, int prefetch) {
 int mq_publish(struct mq_conn *c, const struct mq_publish *p) {
   if (!mq_ok(c)) return KIT_UNAVAILABLE;
   amqp_basic_properties_t props = {0};
-  amqp_table_entry_t headers[2];
+  amqp_table_entry_t headers[3];
   int nh = 0;
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.content_type = amqp_cstring_bytes("application/json");
@@ -441,6 +465,12 @@ int mq_publish(struct mq_conn *c, const struct mq_publish *p) {
     headers[nh].key = amqp_cstring_bytes("x-error");
     headers[nh].value.kind = AMQP_FIELD_KIND_UTF8;
     headers[nh].value.value.bytes = amqp_cstring_bytes(p->error);
+    nh++;
+  }
+  if (p->replay) {
+    headers[nh].key = amqp_cstring_bytes("x-replay");
+    headers[nh].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    headers[nh].value.value.boolean = 1;
     nh++;
   }
   if (nh > 0) {
@@ -609,9 +639,14 @@ static int fill_message(struct mq_message *m, uint64_t tag, bool redelivered,
       } else if (e->key.len == 7 && memcmp(e->key.bytes, "x-error", 7) == 0 &&
                  e->value.kind == AMQP_FIELD_KIND_UTF8 && m->error == NULL) {
         m->error = bytes_dup(e->value.value.bytes);
+      } else if (e->key.len == 8 && memcmp(e->key.bytes, "x-replay", 8) == 0 &&
+                 e->value.kind == AMQP_FIELD_KIND_BOOLEAN) {
+        m->replay = e->value.value.boolean != 0;
       }
     }
   }
+  if (props != NULL && (props->_flags & AMQP_BASIC_TIMESTAMP_FLAG))
+    m->timestamp_s = (int64_t)props->timestamp;
   if (m->routing_key == NULL || m->body == NULL) {
     mq_message_clear(m);
     return KIT_NOMEM;
@@ -623,6 +658,22 @@ int mq_consume(struct mq_conn *c, const char *queue) {
   if (!mq_ok(c)) return KIT_UNAVAILABLE;
   amqp_basic_consume(c->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
                      amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  return check_reply(c, amqp_get_rpc_reply(c->conn), "basic.consume");
+}
+
+int mq_consume_stream(struct mq_conn *c, const char *queue, int64_t since_s) {
+  if (!mq_ok(c)) return KIT_UNAVAILABLE;
+  amqp_table_entry_t offset = {.key = amqp_cstring_bytes("x-stream-offset")};
+  if (since_s < 0) {
+    offset.value.kind = AMQP_FIELD_KIND_UTF8;
+    offset.value.value.bytes = amqp_cstring_bytes("first");
+  } else {
+    offset.value.kind = AMQP_FIELD_KIND_TIMESTAMP;
+    offset.value.value.u64 = (uint64_t)since_s;
+  }
+  amqp_table_t args = {.num_entries = 1, .entries = &offset};
+  amqp_basic_consume(c->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
+                     amqp_empty_bytes, 0, 0, 0, args);
   return check_reply(c, amqp_get_rpc_reply(c->conn), "basic.consume");
 }
 

@@ -51,6 +51,14 @@ struct mq_queue_options {
   int message_ttl_ms; /* x-message-ttl, 0 = none */
   const char *dead_letter_exchange;    /* x-dead-letter-exchange or NULL */
   const char *dead_letter_routing_key; /* x-dead-letter-routing-key or NULL */
+  /* A stream queue (x-queue-type=stream: an append-only log that consumers
+   * read from an offset without removing anything), with retention by age
+   * (x-max-age, e.g. "168h") and size (x-max-length-bytes, in segments of
+   * x-stream-max-segment-size-bytes); 0/NULL leave a limit out. */
+  bool stream;
+  const char *max_age;
+  int64_t max_length_bytes;
+  int64_t max_segment_bytes;
 };
 
 /* Declares a queue (durable unless temporary; opt may be NULL). name "" asks
@@ -77,6 +85,7 @@ struct mq_publish {
   int64_t timestamp_s;    /* 0 = none */
   int retries;            /* header x-retries; < 0 leaves it out */
   const char *error;      /* header x-error, or NULL */
+  bool replay;            /* header x-replay: true (re-driven from the log) */
 };
 
 /* Publishes one persistent JSON message. With confirms on, it counts as
@@ -103,13 +112,21 @@ struct mq_message {
   char *routing_key;
   char *body; /* NUL-terminated copy of the payload */
   size_t len;
-  int retries; /* header x-retries, 0 when absent */
-  char *error; /* header x-error, or NULL */
+  int retries;         /* header x-retries, 0 when absent */
+  char *error;         /* header x-error, or NULL */
+  bool replay;         /* header x-replay is true */
+  int64_t timestamp_s; /* the `timestamp` property, 0 when absent */
 };
 void mq_message_clear(struct mq_message *m);
 
 /* Starts consuming queue with manual acks. */
 int mq_consume(struct mq_conn *c, const char *queue);
+
+/* Starts reading a stream queue with manual acks (a stream needs them, and
+ * a prefetch set with mq_qos first) from the first chunk holding messages
+ * of since_s (Unix seconds) on; since_s < 0 reads from the beginning
+ * (x-stream-offset "first"). Reading never removes anything. */
+int mq_consume_stream(struct mq_conn *c, const char *queue, int64_t since_s);
 
 /* Waits up to timeout_ms (0 = only what has arrived) for the next delivery.
  * KIT_OK (m filled), KIT_TIMEOUT, or KIT_UNAVAILABLE. */

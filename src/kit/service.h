@@ -38,6 +38,11 @@ struct service_module {
   size_t statement_count;
   const struct event_handler *events; /* consumed events (bus.h) */
   size_t event_count;
+  /* The handlers build a read model that replaying events can rebuild:
+   * applying an event again leaves the same state (upserts from the event's
+   * data, not increments). `shopsphere events replay --to` then re-runs
+   * them even for events the inbox already holds (bus_log_replay). */
+  bool read_model_rebuildable;
   /* Called after pools are open and before the server listens; may set
    * svc->state. Returns KIT_OK or a failure that stops start-up. */
   int (*start)(struct service *svc);
