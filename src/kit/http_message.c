@@ -68,7 +68,8 @@ const char *http_query(const struct http_request *req, const char *name) {
     size_t key_len = eq ? (size_t)(eq - p) : len;
     if (key_len == name_len && memcmp(p, name, name_len) == 0) {
       if (eq == NULL) return "";
-      return http_decode_component(req->arena, eq + 1, len - key_len - 1, 1);
+      return http_decode_component(req->arena, eq + 1,
+                                   len - key_len - 1, 1);
     }
     p = end ? end + 1 : NULL;
   }
@@ -187,8 +188,7 @@ bool http_parse_traceparent(const char *v, char trace_id[33],
   if (v[55] != '\0' && (strncmp(v, "00", 2) == 0 || v[55] != '-'))
     return false; /* version 00 has exactly four fields */
   if (all_zero(v + 3, 32) || all_zero(v + 36, 16)) return false;
-  for (int i = 0; i < 32; i++)
-    trace_id[i] = (char)tolower((unsigned char)v[3 + i]);
+  for (int i = 0; i < 32; i++) trace_id[i] = (char)tolower((unsigned char)v[3 + i]);
   trace_id[32] = '\0';
   for (int i = 0; i < 16; i++)
     parent_span[i] = (char)tolower((unsigned char)v[36 + i]);

@@ -8,14 +8,16 @@
 #define TS(col)                                                                \
   "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* The seed's payment_method {type, brand, last4} (migration 003). */
+#define PAYMENT_METHOD_COLUMNS "payment_type, payment_brand, payment_last4"
+
 #define ORDER_COLUMNS                                                          \
   "id, user_id, cart_id, status, currency, subtotal_minor, tax_minor, "        \
   "shipping_minor, total_minor, tax_rate_bp, shipping_method, "                \
   "shipping_address::text, billing_address::text, payment_id, "                \
   "captured_minor, refunded_minor, shipment_id, cancel_reason, "               \
   "compensation_due, " TS("created_at") ", " TS(                               \
-      "updated_at") ", "                                                       \
-                    "payment_type, payment_brand, payment_last4"
+      "updated_at") ", " PAYMENT_METHOD_COLUMNS
 
 const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"checkout_claim",
