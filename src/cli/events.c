@@ -3,6 +3,7 @@
  *   events tail          print events as they cross shopsphere.events
  *   events dlq list      dead letters per consuming service
  *   events dlq replay    move dead letters back to their service's queue
+ *   events log           print events kept in the event log
  *   events replay        re-drive events from the event log into a service
  *   events outbox status unpublished events per service schema
  *   events bench         (hidden) end-to-end throughput for `make bench`
@@ -47,6 +48,9 @@ static void usage(FILE *out) {
           "  dlq replay [--service S]\n"
           "        move every dead letter back to its service's queue for\n"
           "        another try (after the fault is fixed)\n"
+          "  log [--since TIME] [--until TIME] [--type PATTERN] [--count N]\n"
+          "        print the events kept in the event log, oldest first, one\n"
+          "        JSON envelope per line (at most N)\n"
           "  replay --to SERVICE [--since TIME] [--until TIME]\n"
           "        re-drive the events SERVICE consumes from the event log\n"
           "        (%s, kept %s) into its queue: a service\n"
@@ -262,6 +266,38 @@ static int time_option(int argc, char **argv, const char *name, int64_t *out) {
             "date (2026-12-03)\n",
             name);
     return 2;
+  }
+  return 0;
+}
+
+struct log_print {
+  const char *pattern;
+  int max, printed;
+};
+
+static int print_logged(void *arg, const char *type, const char *body,
+                        size_t len) {
+  struct log_print *lp = arg;
+  (void)len;
+  if (!bus_topic_matches(lp->pattern, type)) return KIT_OK;
+  printf("%s\n", body);
+  lp->printed++;
+  return lp->max > 0 && lp->printed >= lp->max ? BUS_LOG_STOP : KIT_OK;
+}
+
+static int cmd_log(const struct config *cfg, int argc, char **argv) {
+  struct log_print lp = {.pattern = cli_option(argc, argv, "--type")};
+  if (lp.pattern == NULL) lp.pattern = "#";
+  int64_t since = -1, until = -1, read = 0;
+  int rc = time_option(argc, argv, "--since", &since);
+  if (rc == 0) rc = time_option(argc, argv, "--until", &until);
+  if (rc == 0) rc = int_option(argc, argv, "--count", 0, 0, 1000000, &lp.max);
+  if (rc != 0) return rc;
+  rc = bus_log_read(cfg->amqp_url, since, until, print_logged, &lp, &read);
+  fflush(stdout);
+  if (rc != KIT_OK) {
+    fprintf(stderr, "events log: failed (see the log)\n");
+    return 1;
   }
   return 0;
 }
@@ -564,6 +600,7 @@ int cli_events(const struct config *cfg, int argc, char **argv) {
   if (strcmp(a, "dlq") == 0 && b != NULL && strcmp(b, "replay") == 0)
     return cmd_dlq_replay(cfg, argc - 2, argv + 2);
   if (strcmp(a, "replay") == 0) return cmd_replay(cfg, argc - 1, argv + 1);
+  if (strcmp(a, "log") == 0) return cmd_log(cfg, argc - 1, argv + 1);
   if (strcmp(a, "outbox") == 0 && b != NULL && strcmp(b, "status") == 0)
     return cmd_outbox_status(cfg, argc - 2, argv + 2);
   if (strcmp(a, "redeliver") == 0)

@@ -163,6 +163,19 @@ int bus_log_declare(const struct config *cfg);
  * milliseconds. false when it is not one. */
 bool bus_time_parse(const char *text, int64_t *ms);
 
+/* Reads the event log: fn gets each event whose envelope timestamp is in
+ * [since_ms, until_ms] (since_ms < 0: from the start of the log; until_ms
+ * < 0: until now), in the order published, with its type and body
+ * (borrowed for the call); it returns KIT_OK to go on, BUS_LOG_STOP to
+ * stop there, or a failure (< 0) that ends the read with it. Reading removes nothing.
+ * *read counts the events given to fn. KIT_OK, KIT_NOT_FOUND when there is
+ * no log yet, or a failure (logged). */
+#define BUS_LOG_STOP 1
+typedef int (*bus_log_fn)(void *arg, const char *event_type,
+                          const char *body, size_t len);
+int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
+                 bus_log_fn fn, void *arg, int64_t *read);
+
 struct bus_replay_result {
   int64_t read;     /* events read from the log in [since, until] */
   int64_t replayed; /* of them, published to the service's queue */

@@ -174,34 +174,23 @@ static bool envelope_facts(const char *body, char *type, size_t type_size,
   return ok;
 }
 
-int bus_log_replay(const char *amqp_url, const char *service,
-                   const struct event_handler *events, size_t event_count,
-                   int64_t since_ms, int64_t until_ms,
-                   struct bus_replay_result *out) {
-  struct mq_conn *in = NULL, *pub = NULL;
-  char queue[160], reason[200] = "";
-  memset(out, 0, sizeof *out);
-  bus_queue_name(service, queue, sizeof queue);
+int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
+                 bus_log_fn fn, void *arg, int64_t *read) {
+  struct mq_conn *in = NULL;
+  char reason[200] = "";
+  *read = 0;
   if (until_ms < 0) until_ms = clock_wall_ms();
-  int rc =
-      mq_open(&in, amqp_url, BUS_AMQP_TIMEOUT_MS, true, reason, sizeof reason);
-  if (rc == KIT_OK)
-    rc = mq_open(&pub, amqp_url, BUS_AMQP_TIMEOUT_MS, false, reason,
-                 sizeof reason);
+  int rc = mq_open(&in, amqp_url, BUS_AMQP_TIMEOUT_MS, true, reason,
+                   sizeof reason);
   if (rc != KIT_OK) {
     log_error("events: RabbitMQ unavailable: %s", reason);
-    goto cleanup;
+    return rc;
   }
   struct mq_queue_options passive = {.passive = true};
   rc = mq_declare_queue(in, BUS_LOG_QUEUE, &passive, NULL, NULL, 0);
   if (rc == KIT_NOT_FOUND) {
-    log_error("events: no event log %s (no relay has run yet)", BUS_LOG_QUEUE);
-    goto cleanup;
-  }
-  if (rc == KIT_OK) rc = mq_confirm_select(pub);
-  if (rc == KIT_OK) rc = mq_declare_queue(pub, queue, &passive, NULL, NULL, 0);
-  if (rc == KIT_NOT_FOUND) {
-    log_error("events: no queue %s (has the service consumed yet?)", queue);
+    log_error("events: no event log %s (no relay has run yet)",
+              BUS_LOG_QUEUE);
     goto cleanup;
   }
   if (rc == KIT_OK) rc = mq_qos(in, REPLAY_PREFETCH);
@@ -224,33 +213,79 @@ int bus_log_replay(const char *amqp_url, const char *service,
     if (envelope_facts(m.body, type, sizeof type, &at)) {
       past_end = at > until_ms;
       if (!past_end && (since_ms < 0 || at >= since_ms)) {
-        out->read++;
-        if (wanted(events, event_count, type)) {
-          struct mq_publish p = {.exchange = "",
-                                 .routing_key = queue,
-                                 .body = m.body,
-                                 .len = m.len,
-                                 .type = type,
-                                 .retries = -1,
-                                 .replay = true};
-          rc = mq_publish(pub, &p);
-          if (rc == KIT_OK) out->replayed++;
-          if (rc == KIT_OK && mq_unconfirmed(pub) >= REPLAY_CONFIRM_EVERY)
-            rc = mq_wait_confirms(pub, BUS_AMQP_TIMEOUT_MS);
-        }
+        (*read)++;
+        rc = fn(arg, type, m.body, m.len);
       }
     }
+    /* Acks only pace the stream (nothing is removed from it). */
     if (rc == KIT_OK) rc = mq_ack(in, m.delivery_tag, false);
+    else if (rc == BUS_LOG_STOP) past_end = true;
     mq_message_clear(&m);
     if (past_end) break;
   }
-  if (rc == KIT_OK && mq_unconfirmed(pub) > 0)
-    rc = mq_wait_confirms(pub, BUS_AMQP_TIMEOUT_MS);
-  if (rc != KIT_OK)
-    log_error("events: replay to %s stopped: %s", queue,
-              !mq_ok(in) ? mq_error(in) : mq_error(pub));
+  if (rc == BUS_LOG_STOP) rc = KIT_OK;
+  if (rc != KIT_OK && !mq_ok(in))
+    log_error("events: reading %s stopped: %s", BUS_LOG_QUEUE, mq_error(in));
 cleanup:
   mq_close(in);
-  mq_close(pub);
+  return rc;
+}
+
+struct replay {
+  struct mq_conn *pub;
+  const char *queue;
+  const struct event_handler *events;
+  size_t event_count;
+  int64_t replayed;
+};
+
+static int replay_one(void *arg, const char *type, const char *body,
+                      size_t len) {
+  struct replay *r = arg;
+  if (!wanted(r->events, r->event_count, type)) return KIT_OK;
+  struct mq_publish p = {.exchange = "",
+                         .routing_key = r->queue,
+                         .body = body,
+                         .len = len,
+                         .type = type,
+                         .retries = -1,
+                         .replay = true};
+  int rc = mq_publish(r->pub, &p);
+  if (rc == KIT_OK) r->replayed++;
+  if (rc == KIT_OK && mq_unconfirmed(r->pub) >= REPLAY_CONFIRM_EVERY)
+    rc = mq_wait_confirms(r->pub, BUS_AMQP_TIMEOUT_MS);
+  return rc;
+}
+
+int bus_log_replay(const char *amqp_url, const char *service,
+                   const struct event_handler *events, size_t event_count,
+                   int64_t since_ms, int64_t until_ms,
+                   struct bus_replay_result *out) {
+  char queue[160], reason[200] = "";
+  memset(out, 0, sizeof *out);
+  bus_queue_name(service, queue, sizeof queue);
+  struct replay r = {
+      .queue = queue, .events = events, .event_count = event_count};
+  int rc = mq_open(&r.pub, amqp_url, BUS_AMQP_TIMEOUT_MS, false, reason,
+                   sizeof reason);
+  if (rc != KIT_OK) {
+    log_error("events: RabbitMQ unavailable: %s", reason);
+    return rc;
+  }
+  struct mq_queue_options passive = {.passive = true};
+  rc = mq_confirm_select(r.pub);
+  if (rc == KIT_OK)
+    rc = mq_declare_queue(r.pub, queue, &passive, NULL, NULL, 0);
+  if (rc == KIT_NOT_FOUND)
+    log_error("events: no queue %s (has the service consumed yet?)", queue);
+  if (rc == KIT_OK)
+    rc = bus_log_read(amqp_url, since_ms, until_ms, replay_one, &r,
+                      &out->read);
+  if (rc == KIT_OK && mq_unconfirmed(r.pub) > 0)
+    rc = mq_wait_confirms(r.pub, BUS_AMQP_TIMEOUT_MS);
+  if (rc != KIT_OK && rc != KIT_NOT_FOUND && !mq_ok(r.pub))
+    log_error("events: replay to %s stopped: %s", queue, mq_error(r.pub));
+  out->replayed = r.replayed;
+  mq_close(r.pub);
   return rc;
 }

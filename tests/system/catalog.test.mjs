@@ -67,8 +67,8 @@ test('admin creates, reads, updates and archives a product', async () => {
     name: 'Aurora Linen Shirt', description: 'Breezy.', price: '49.90', stock: 7,
     images: ['https://img.example.com/a.jpg'],
     attributes: {
-      brand: 'Northwind', color: 'Navy', size: 'M', weight_grams: 240,
-      dimensions: { length: 30, width: 25, height: 2, unit: 'cm' }, custom: { fit: 'slim' },
+      brand: 'Northwind', color: 'Navy', size: 'M', weight: 0.24,
+      dimensions: { length: 30, width: 25, height: 2 }, custom: { fit: 'slim' },
     },
   });
   assert.match(created.id, /^[0-9a-f-]{36}$/);
@@ -77,8 +77,8 @@ test('admin creates, reads, updates and archives a product', async () => {
   assert.equal(created.stock, 7);
   assert.equal(created.available, 7);
   assert.equal(created.status, 'active');
-  assert.equal(created.attributes.weight_grams, 240);
-  assert.deepEqual(created.attributes.dimensions, { length: 30, width: 25, height: 2, unit: 'cm' });
+  assert.equal(created.attributes.weight, 0.24);
+  assert.deepEqual(created.attributes.dimensions, { length: 30, width: 25, height: 2 });
 
   const got = await call(`${API}/products/${created.id}`);
   assert.equal(got.status, 200);
@@ -115,6 +115,53 @@ test('admin creates, reads, updates and archives a product', async () => {
   assert.ok(asAdmin.body.items.some((p) => p.id === created.id));
 });
 
+// The seed's Product model, as a client written against it sends it.
+const SEED_ATTRIBUTES = {
+  brand: 'Fjällräven', color: 'Forest Green', size: 'L', weight: 1.35,
+  dimensions: { length: 45.5, width: 30, height: 12.25 },
+  custom: { material: 'G-1000 HeavyDuty', features: ['waterproof', 'laptop sleeve'], warranty: { years: 2, global: true } },
+};
+
+test("the seed's product attributes round-trip through create, read, list and update", async () => {
+  const created = await newProduct({ name: 'Seed Backpack', attributes: SEED_ATTRIBUTES });
+  assert.deepEqual(created.attributes, SEED_ATTRIBUTES);
+  const got = await call(`${API}/products/${created.id}`);
+  assert.equal(got.status, 200);
+  assert.deepEqual(got.body.attributes, SEED_ATTRIBUTES);
+  const listed = await eventually(async () => {
+    const r = await call(`${API}/products?category_id=${category.id}&limit=100`);
+    return r.body.items.find((p) => p.id === created.id) ?? null;
+  }, 3000);
+  assert.deepEqual(listed.attributes, SEED_ATTRIBUTES);
+  // Exactly as sent: 1.35 is not answered as 1.3500000000000001.
+  assert.match(got.text, /"weight":1\.35[,}]/);
+
+  // A PATCH replaces the attributes it names and keeps the others.
+  const patched = await call(`${API}/products/${created.id}`, {
+    method: 'PATCH', headers: admin, body: { attributes: { weight: 2, dimensions: { length: 50, width: 31, height: 13 } } },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  assert.deepEqual(patched.body.attributes, {
+    ...SEED_ATTRIBUTES, weight: 2, dimensions: { length: 50, width: 31, height: 13 },
+  });
+
+  // The shipping service prices by grams through the internal batch.
+  const batch = await call(`${PRODUCT}/internal/products/batch`, {
+    method: 'POST', headers: INTERNAL, body: { ids: [created.id] },
+  });
+  assert.equal(batch.body.items[0].weight_grams, 2000);
+});
+
+test('the previous release\'s weight_grams and dimensions.unit are still read, and answered in the seed\'s units', async () => {
+  const old = await newProduct({
+    attributes: { brand: 'Legacy', weight_grams: 2500, dimensions: { length: 300, width: 10, height: 5, unit: 'mm' } },
+  });
+  assert.deepEqual(old.attributes, { brand: 'Legacy', weight: 2.5, dimensions: { length: 30, width: 1, height: 0.5 } });
+  assert.equal(old.attributes.weight_grams, undefined);
+  const inches = await newProduct({ attributes: { dimensions: { length: 10, width: 1, height: 2, unit: 'in' } } });
+  assert.deepEqual(inches.attributes.dimensions, { length: 25.4, width: 2.54, height: 5.08 });
+});
+
 test('every invalid product is refused with the field named, and nothing is written', async () => {
   const base = () => ({ sku: sku('V'), name: 'Valid', category_id: category.id, price: '1.00' });
   const cases = [
@@ -136,7 +183,19 @@ test('every invalid product is refused with the field named, and nothing is writ
     [{ colour: 'red' }, 422, 'colour'],
     [{ images: ['javascript:alert(1)'] }, 422, 'images'],
     [{ attributes: { weight_grams: -3 } }, 422, 'attributes.weight_grams'],
+    [{ attributes: { weight: -3 } }, 422, 'attributes.weight'],
+    [{ attributes: { weight: 10000.5 } }, 422, 'attributes.weight'],
+    [{ attributes: { weight: 1e308 } }, 422, 'attributes.weight'],
+    [{ attributes: { weight: '2 kg' } }, 400, 'attributes.weight'],
+    [{ attributes: { weight: 1, weight_grams: 1000 } }, 422, 'attributes.weight_grams'],
+    [{ attributes: { weight_kg: 1 } }, 422, 'attributes.weight_kg'],
     [{ attributes: { dimensions: { length: 1, width: 1, height: 1, unit: 'ft' } } }, 422, 'attributes.dimensions'],
+    [{ attributes: { dimensions: { length: 1, width: 1 } } }, 422, 'attributes.dimensions'],
+    [{ attributes: { dimensions: { length: 1, width: 1, height: 1, depth: 1 } } }, 422, 'attributes.dimensions'],
+    [{ attributes: { dimensions: { length: -1, width: 1, height: 1 } } }, 422, 'attributes.dimensions'],
+    [{ attributes: { custom: { a: { b: { c: { d: { e: {} } } } } } } }, 422, 'attributes.custom'],
+    [{ attributes: { custom: { blob: 'x'.repeat(9000) } } }, 422, 'attributes.custom'],
+    [{ attributes: { custom: [1, 2] } }, 400, 'attributes.custom'],
   ];
   for (const [patch, status, field] of cases) {
     const body = { ...base(), ...patch };
@@ -314,7 +373,8 @@ test('inventory adjustments are audited and never go below reserved', async () =
 });
 
 test('the internal batch returns price, stock, availability and weight', async () => {
-  const a = await newProduct({ price: '3.50', stock: 4, attributes: { weight_grams: 750 } });
+  // The public API speaks kilograms; the internal batch keeps grams.
+  const a = await newProduct({ price: '3.50', stock: 4, attributes: { weight: 0.75 } });
   const b = await newProduct({ price: '1500', currency: 'JPY' });
   const r = await call(`${PRODUCT}/internal/products/batch`, {
     method: 'POST', headers: INTERNAL, body: { ids: [a.id, b.id, randomUUID()] },
@@ -489,4 +549,34 @@ test('import: every bad row is reported with its line and nothing is written; a 
   assert.equal(again.status, 1, 'an existing SKU is an error');
   assert.match(again.err, /good\.jsonl:1: sku: /);
   assert.match(again.err, /good\.jsonl:3: sku: /);
+});
+
+test("import: the seed's attributes round-trip from CSV columns and JSON lines", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/catalog-import-seed-`);
+  const slug = category.slug;
+  const c = sku('IMPS');
+  const j = sku('IMPS');
+  const csv = `${dir}/seed.csv`;
+  writeFileSync(csv, [
+    'sku,name,category,price,stock,brand,color,size,weight,length,width,height,custom',
+    `${c},Seed CSV,${slug},5.00,3,Fjällräven,Forest Green,L,1.35,45.5,30,12.25,"{""material"":""G-1000 HeavyDuty"",""features"":[""waterproof"",""laptop sleeve""],""warranty"":{""years"":2,""global"":true}}"`,
+  ].join('\n') + '\n');
+  const jsonl = `${dir}/seed.jsonl`;
+  writeFileSync(jsonl, JSON.stringify({
+    sku: j, name: 'Seed JSONL', category: slug, price: '5.00', stock: 3, attributes: SEED_ATTRIBUTES,
+  }) + '\n');
+  for (const file of [csv, jsonl]) {
+    const r = runImport(file);
+    assert.equal(r.status, 0, r.err);
+  }
+  const found = await eventually(async () => {
+    const listed = await call(`${API}/products?category_id=${category.id}&limit=100`);
+    const both = listed.body.items.filter((p) => p.sku === c || p.sku === j);
+    return both.length === 2 ? both : null;
+  }, 3000);
+  for (const p of found) {
+    assert.deepEqual(p.attributes, SEED_ATTRIBUTES, p.sku);
+    const one = await call(`${API}/products/${p.id}`);
+    assert.deepEqual(one.body.attributes, SEED_ATTRIBUTES, p.sku);
+  }
 });

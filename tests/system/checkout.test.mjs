@@ -6,6 +6,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { API, assertEnvelope, call, eventually, serviceUrl, sleep } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
@@ -101,8 +103,21 @@ async function placeOrderUntilFinal(token, key, body, timeoutMs = 60000) {
   }
 }
 
+// The events the platform published since `since` (RFC 3339) of a type, as
+// the event log keeps them (`shopsphere events log`).
+function loggedEvents(since, type) {
+  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
+  const r = spawnSync(readlinkSync(`/proc/${pid}/exe`), ['events', 'log', '--since', since, '--type', type], {
+    encoding: 'utf8', env: process.env, timeout: 60000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
 function assertTotals(order) {
-  const expected = cents(order.subtotal) + cents(order.tax) + cents(order.shipping_cost);
+  // `shipping` is the seed's name; `shipping_cost` its deprecated alias.
+  assert.equal(order.shipping_cost, order.shipping);
+  const expected = cents(order.subtotal) + cents(order.tax) + cents(order.shipping);
   assert.equal(cents(order.total), expected, `total ${order.total} = subtotal + tax + shipping`);
   let subtotal = 0;
   let tax = 0;
@@ -143,10 +158,22 @@ test('register, cart, checkout: a confirmed order, the cart emptied, the stock t
   const buyer = await newBuyer();
   const cartId = await cartWith(buyer.token, [[p.id, 2], [q.id, 3]]);
 
+  const since = new Date(Date.now() - 2000).toISOString();
   const r = await placeOrder(buyer.token, randomUUID(), checkoutBody(cartId));
   assert.equal(r.status, 201, r.text);
   const order = r.body;
   assert.equal(order.status, 'confirmed');
+  // The seed's Order model: shipping, billing address and the card paid
+  // with (brand and last four digits, never the token).
+  assert.match(order.shipping, /^\d+\.\d\d$/);
+  assert.deepEqual(order.payment_method, { type: 'card', brand: 'visa', last4: '4242' });
+  assert.deepEqual(order.shipping_address, ADDRESS);
+  assert.ok(order.billing_address && order.billing_address.line1, 'billing address');
+  for (const f of ['subtotal', 'tax', 'shipping', 'total', 'currency', 'shipping_address', 'billing_address',
+    'payment_method', 'items', 'status', 'created_at', 'updated_at']) {
+    assert.ok(f in order, `order.${f}`);
+  }
+  assert.ok(!r.text.includes('tok_visa'), 'the token never comes back');
   assert.equal(order.user_id, buyer.id);
   assert.equal(order.currency, 'USD');
   assert.equal(order.items.length, 2);
@@ -170,9 +197,37 @@ test('register, cart, checkout: a confirmed order, the cart emptied, the stock t
   const mine = await orderAs(buyer.token, order.id);
   assert.equal(mine.status, 200);
   assert.equal(mine.body.total, order.total);
+  assert.equal(mine.body.shipping, order.shipping);
+  assert.deepEqual(mine.body.payment_method, order.payment_method);
   const list = await call(`${API}/orders`, { headers: auth(buyer.token) });
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.items.map((o) => o.id), [order.id]);
+  assert.deepEqual(list.body.items[0].payment_method, order.payment_method);
+
+  // order.created in the seed's envelope with the seed's OrderCreatedData,
+  // and order.confirmed with the card; both name shipping twice (the
+  // deprecated shipping_cost beside it).
+  const [created, confirmed] = await eventually(() => {
+    const mine = loggedEvents(since, 'order.*').filter((e) => e.aggregate_id === order.id);
+    const c = mine.find((e) => e.event_type === 'order.created');
+    const k = mine.find((e) => e.event_type === 'order.confirmed');
+    return c && k ? [c, k] : null;
+  }, 30000, 500);
+  assert.deepEqual(Object.keys(created).sort(),
+    ['aggregate_id', 'data', 'event_id', 'event_type', 'timestamp', 'trace_id', 'version']);
+  assert.equal(created.event_type, 'order.created');
+  const d = created.data;
+  assert.equal(d.order_id, order.id);
+  assert.equal(d.user_id, buyer.id);
+  assert.equal(d.total, order.total);
+  assert.equal(d.currency, 'USD');
+  assert.deepEqual(d.shipping_address, ADDRESS);
+  assert.equal(d.shipping, order.shipping);
+  assert.equal(d.shipping_cost, order.shipping);
+  assert.deepEqual(d.items.map((i) => [i.product_id, i.quantity, i.unit_price]),
+    order.items.map((i) => [i.product_id, i.quantity, i.unit_price]));
+  assert.deepEqual(confirmed.data.payment_method, { type: 'card', brand: 'visa', last4: '4242' });
+  assert.ok(!JSON.stringify([created, confirmed]).includes('tok_visa'));
   assert.equal(list.body.next_cursor, null);
 
   const payments = await call(`${API}/payments?order_id=${order.id}`, { headers: auth(buyer.token) });
@@ -180,6 +235,16 @@ test('register, cart, checkout: a confirmed order, the cart emptied, the stock t
   assert.equal(payments.body.items.length, 1);
   assert.equal(payments.body.items[0].status, 'authorized');
   assert.equal(payments.body.items[0].amount, order.total);
+});
+
+test('the order shows the brand and last four digits of the card it was paid with', async () => {
+  const p = await newProduct({ price: '3.00', stock: 5 });
+  const buyer = await newBuyer();
+  const cartId = await cartWith(buyer.token, [[p.id, 1]]);
+  const r = await placeOrder(buyer.token, randomUUID(), checkoutBody(cartId, 'tok_mastercard'));
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(r.body.payment_method, { type: 'card', brand: 'mastercard', last4: '4444' });
+  assert.ok(!r.text.includes('tok_mastercard'));
 });
 
 test('five concurrent retries with one key make one order and one authorization', async () => {
@@ -221,7 +286,10 @@ test('a declined card is 402, the stock comes back and no order is confirmed', a
   assert.equal(after.available, 4);
   const list = await call(`${API}/orders`, { headers: auth(buyer.token) });
   assert.equal(list.body.items.filter((o) => o.status === 'confirmed').length, 0);
-  for (const o of list.body.items) assert.equal(o.status, 'cancelled');
+  for (const o of list.body.items) {
+    assert.equal(o.status, 'cancelled');
+    assert.equal(o.payment_method, null, 'no card was charged');
+  }
   // The cart is kept for another try.
   const cart = await call(`${API}/carts/${cartId}`, { headers: auth(buyer.token) });
   assert.equal(cart.body.items.length, 1);
@@ -355,6 +423,8 @@ test('a crash after the authorization ends in a confirmed order', async () => {
   const again = await placeOrderUntilFinal(buyer.token, key, body);
   assert.equal(again.status, 201, again.text);
   assert.equal(again.body.status, 'confirmed');
+  // Recovered from the payment service's record of the authorization.
+  assert.deepEqual(again.body.payment_method, { type: 'card', brand: 'visa', last4: '4242' });
   assertTotals(again.body);
   const list = await call(`${API}/orders`, { headers: auth(buyer.token) });
   assert.deepEqual(list.body.items.map((o) => o.id), [again.body.id]);

@@ -98,6 +98,13 @@ test('register, login, /users/me, refresh, reuse revokes the family', async () =
   assert.equal(me.body.email, account.email);
   assert.equal(me.body.password, undefined);
   assert.equal(me.body.password_hash, undefined);
+  // The seed's User model, field for field.
+  assert.deepEqual(Object.keys(me.body).sort(), ['created_at', 'email', 'email_verified', 'first_name', 'id',
+    'last_name', 'phone', 'role', 'status', 'updated_at', 'username']);
+  assert.equal(me.body.email_verified, false, 'no address is confirmed yet');
+  assert.equal(me.body.username, account.username);
+  assert.equal(me.body.phone, account.phone);
+  assert.equal(me.body.status, 'active');
 
   const refreshed = await call(`${API}/auth/refresh`, {
     method: 'POST', body: { refresh_token: first.refresh_token },
