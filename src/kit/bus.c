@@ -41,6 +41,7 @@
 #include "kit/breaker.h"
 #include "kit/bus_internal.h"
 #include "kit/err.h"
+#include "kit/json.h"
 #include "kit/log.h"
 #include "kit/mq.h"
 #include "kit/service.h"
@@ -142,8 +143,7 @@ char *bus_envelope_render(const char *event_id, const char *event_type,
       event_type, "aggregate_id", aggregate_id, "version", BUS_SCHEMA_VERSION,
       "timestamp", ts, "trace_id", trace_id, "data", (json_t *)data);
   if (env == NULL) return NULL;
-  char *text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                   JSON_REAL_PRECISION(15));
+  char *text = json_dumps(env, KIT_JSON_DUMP_FLAGS | JSON_PRESERVE_ORDER);
   json_decref(env);
   return text;
 }

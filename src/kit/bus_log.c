@@ -180,8 +180,8 @@ int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
   char reason[200] = "";
   *read = 0;
   if (until_ms < 0) until_ms = clock_wall_ms();
-  int rc = mq_open(&in, amqp_url, BUS_AMQP_TIMEOUT_MS, true, reason,
-                   sizeof reason);
+  int rc =
+      mq_open(&in, amqp_url, BUS_AMQP_TIMEOUT_MS, true, reason, sizeof reason);
   if (rc != KIT_OK) {
     log_error("events: RabbitMQ unavailable: %s", reason);
     return rc;
@@ -189,8 +189,7 @@ int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
   struct mq_queue_options passive = {.passive = true};
   rc = mq_declare_queue(in, BUS_LOG_QUEUE, &passive, NULL, NULL, 0);
   if (rc == KIT_NOT_FOUND) {
-    log_error("events: no event log %s (no relay has run yet)",
-              BUS_LOG_QUEUE);
+    log_error("events: no event log %s (no relay has run yet)", BUS_LOG_QUEUE);
     goto cleanup;
   }
   if (rc == KIT_OK) rc = mq_qos(in, REPLAY_PREFETCH);
@@ -218,8 +217,10 @@ int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
       }
     }
     /* Acks only pace the stream (nothing is removed from it). */
-    if (rc == KIT_OK) rc = mq_ack(in, m.delivery_tag, false);
-    else if (rc == BUS_LOG_STOP) past_end = true;
+    if (rc == KIT_OK)
+      rc = mq_ack(in, m.delivery_tag, false);
+    else if (rc == BUS_LOG_STOP)
+      past_end = true;
     mq_message_clear(&m);
     if (past_end) break;
   }
@@ -279,8 +280,7 @@ int bus_log_replay(const char *amqp_url, const char *service,
   if (rc == KIT_NOT_FOUND)
     log_error("events: no queue %s (has the service consumed yet?)", queue);
   if (rc == KIT_OK)
-    rc = bus_log_read(amqp_url, since_ms, until_ms, replay_one, &r,
-                      &out->read);
+    rc = bus_log_read(amqp_url, since_ms, until_ms, replay_one, &r, &out->read);
   if (rc == KIT_OK && mq_unconfirmed(r.pub) > 0)
     rc = mq_wait_confirms(r.pub, BUS_AMQP_TIMEOUT_MS);
   if (rc != KIT_OK && rc != KIT_NOT_FOUND && !mq_ok(r.pub))

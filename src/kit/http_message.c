@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "kit/http.h"
+#include "kit/json.h"
 #include "kit/uuid.h"
 
 const char *http_header(const struct http_request *req, const char *name) {
@@ -112,10 +113,7 @@ int http_reply(struct http_response *res, unsigned status,
 
 int http_reply_json(struct http_response *res, unsigned status,
                     const void *json) {
-  /* 15 significant digits: a number such as 0.18 (a weight) reads back as
-   * 0.18, not 0.17999999999999999 (jansson's default is 17). */
-  char *text =
-      json_dumps((const json_t *)json, JSON_COMPACT | JSON_REAL_PRECISION(15));
+  char *text = json_dumps((const json_t *)json, KIT_JSON_DUMP_FLAGS);
   if (text == NULL) return KIT_NOMEM;
   return http_reply_take(res, status, "application/json", text, strlen(text));
 }

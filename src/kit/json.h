@@ -50,6 +50,12 @@ struct json_error {
   char message[192];
 };
 
+/* Flags (jansson's json_dumps) for JSON text we answer or publish: compact,
+ * and numbers with 15 significant digits, so a value such as 0.18 (a
+ * weight) reads back as 0.18, not 0.17999999999999999 (jansson's default
+ * precision is 17). */
+#define KIT_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 /* Deepest nesting of objects and arrays a body may have (the root object is
  * level 1). */
 #define JSON_MAX_DEPTH 32

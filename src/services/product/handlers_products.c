@@ -238,7 +238,7 @@ void handle_product_list(struct http_request *req, struct http_response *res) {
     product_reply_json(res, 500, NULL);
     return;
   }
-  char *text = json_dumps(body, JSON_COMPACT);
+  char *text = json_dumps(body, KIT_JSON_DUMP_FLAGS);
   json_decref(body);
   if (text == NULL) {
     product_reply_json(res, 500, NULL);
@@ -323,7 +323,7 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
   }
   json_t *body = product_render(&p);
   if (body != NULL) product_attach_variants(body, vs, nv);
-  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  char *text = body ? json_dumps(body, KIT_JSON_DUMP_FLAGS) : NULL;
   json_decref(body);
   if (text == NULL) {
     product_reply_json(res, 500, NULL);

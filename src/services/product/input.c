@@ -27,8 +27,8 @@ static int fail(struct json_error *err, enum api_error code, const char *field,
 
 /* Serializes v compactly with sorted keys into the arena. */
 static const char *dump(struct arena *a, const json_t *v) {
-  char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
-                                 JSON_REAL_PRECISION(15));
+  char *text =
+      json_dumps(v, KIT_JSON_DUMP_FLAGS | JSON_SORT_KEYS | JSON_ENCODE_ANY);
   if (text == NULL) return NULL;
   const char *copy = arena_strdup(a, text);
   free(text);
