@@ -265,6 +265,16 @@ static int read_attributes(const json_t *attrs, struct arena *a,
              : fail(err, API_INTERNAL_ERROR, "attributes", "out of memory");
 }
 
+int product_attributes_read(const void *attrs, struct arena *a,
+                            const char **json, int64_t *grams,
+                            struct json_error *err) {
+  struct product_draft d = {.weight_grams = -1};
+  if (read_attributes(attrs, a, &d, err) != KIT_OK) return KIT_INVALID;
+  *json = d.attributes_json;
+  *grams = d.weight_grams;
+  return KIT_OK;
+}
+
 int product_draft_price(struct product_draft *d, const char *currency,
                         struct json_error *err) {
   enum price_check c = product_price_parse(d->price, currency, &d->price_minor);

@@ -45,6 +45,14 @@ int product_draft_read(const void *object, bool partial, bool with_slug,
                        struct arena *a, struct product_draft *out,
                        struct json_error *err);
 
+/* Reads attributes (a json_t * object) by the rules above into *json
+ * (canonical text in the arena, the seed's shape) and *grams (-1 when no
+ * weight); variants share it. KIT_OK or KIT_INVALID with err naming the
+ * field. */
+int product_attributes_read(const void *attrs, struct arena *a,
+                            const char **json, int64_t *grams,
+                            struct json_error *err);
+
 /* Resolves draft->price in currency into draft->price_minor (PATCH that
  * changes only the price uses the stored currency). KIT_OK or KIT_INVALID. */
 int product_draft_price(struct product_draft *d, const char *currency,

@@ -15,9 +15,9 @@
   "p.id::text, p.sku, p.name, p.description, p.category_id::text, "            \
   "p.price_minor, p.currency, p.stock, p.reserved, p.status, "                 \
   "p.images::text, p.attributes::text, "                                       \
-  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, -1), " TS(                \
-      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
-                                              ", " RATING_COLS
+  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, "        \
+  "-1), " TS("p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS       \
+                                                     ", " RATING_COLS
 
 /* The review service's aggregate (ratings.c). */
 #define RATING_COLS "p.rating_average::text, p.rating_count"
@@ -44,9 +44,9 @@
   "p.id::text, p.sku, p.name, p.description, p.category_id::text, " EFF_PRICE  \
   ", COALESCE($5::text, p.currency), p.stock, p.reserved, p.status, "          \
   "p.images::text, p.attributes::text, "                                       \
-  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, -1), " TS(                \
-      "p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS              \
-                                              ", " RATING_COLS
+  "COALESCE(round((p.attributes->>'weight')::numeric * 1000)::bigint, "        \
+  "-1), " TS("p.created_at") ", " TS("p.updated_at") ", " VARIANT_TOTALS       \
+                                                     ", " RATING_COLS
 
 /* $1 status, $2 category (and its descendants), $3/$4 price bounds, $5
  * currency; $6/$7 the cursor's key and id; $8 the limit. */
@@ -88,8 +88,9 @@
   "p.price_minor) ELSE COALESCE(vp.amount_minor, pp.amount_minor) END, "       \
   "COALESCE($2::text, p.currency), v.stock, v.reserved, v.status, "            \
   "v.images::text, v.attributes::text, "                                       \
-  "COALESCE((v.attributes->>'weight_grams')::bigint, -1), " TS(                \
-      "v.created_at") ", " TS("v.updated_at") ", v.price_minor IS NOT NULL"
+  "COALESCE(round((v.attributes->>'weight')::numeric * 1000)::bigint, "        \
+  "-1), " TS("v.created_at") ", " TS(                                          \
+      "v.updated_at") ", v.price_minor IS NOT NULL"
 
 const struct db_statement product_statements[] = {
     {"product_insert",

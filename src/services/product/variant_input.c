@@ -10,6 +10,7 @@
 
 #include "kit/err.h"
 #include "kit/money.h"
+#include "services/product/input.h"
 
 #define VARIANT_IMAGES_MAX 20
 #define VARIANT_ATTRIBUTES_MAX_BYTES 8192
@@ -262,29 +263,14 @@ static bool image_ok(const json_t *v) {
   return true;
 }
 
+/* The seed's ProductAttributes, by the product's own rules (input.h). */
 static int read_variant_attributes(const json_t *attrs, struct arena *a,
                                    struct variant_draft *out,
                                    struct json_error *err) {
-  const char *brand = NULL, *color = NULL, *size = NULL;
-  int64_t weight = 0;
-  const void *custom = NULL;
-  const struct json_field fields[] = {
-      {"brand", JF_STRING, false, 1, 100, &brand},
-      {"color", JF_STRING, false, 1, 50, &color},
-      {"size", JF_STRING, false, 1, 50, &size},
-      {"weight_grams", JF_INT, false, 0, 10000000, &weight},
-      {"custom", JF_OBJECT, false, 0, 0, &custom},
-  };
-  struct json_error inner;
-  if (json_read_fields(attrs, fields, sizeof fields / sizeof fields[0], true, a,
-                       &inner) != KIT_OK) {
-    char field[64];
-    snprintf(field, sizeof field, "attributes.%.50s", inner.field);
-    return fail(err, inner.code, field, "attributes.%.150s", inner.message);
-  }
-  out->attributes_json = dump(a, attrs, JSON_SORT_KEYS);
-  if (out->attributes_json == NULL)
-    return fail(err, API_INTERNAL_ERROR, "attributes", "no memory");
+  int64_t grams = -1;
+  if (product_attributes_read(attrs, a, &out->attributes_json, &grams, err) !=
+      KIT_OK)
+    return KIT_INVALID;
   if (strlen(out->attributes_json) > VARIANT_ATTRIBUTES_MAX_BYTES)
     return fail(err, API_UNPROCESSABLE, "attributes",
                 "attributes must be at most %d bytes of JSON",

@@ -18,3 +18,11 @@ SET attributes = jsonb_set(attributes, '{dimensions}', jsonb_build_object(
   'height', trim_scale(round((attributes#>>'{dimensions,height}')::numeric * f, 4))))
 FROM (VALUES ('mm', 0.1), ('cm', 1), ('m', 100), ('in', 2.54)) AS u (unit, f)
 WHERE attributes #>> '{dimensions,unit}' = u.unit;
+
+-- Variants (002_variants.sql) carry the same attributes.
+UPDATE variants
+SET attributes = (attributes - 'weight_grams')
+  || jsonb_build_object('weight',
+       trim_scale(round((attributes->>'weight_grams')::numeric / 1000, 3)))
+WHERE attributes ? 'weight_grams'
+  AND jsonb_typeof(attributes->'weight_grams') = 'number';
