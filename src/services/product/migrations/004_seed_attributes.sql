@@ -1,4 +1,4 @@
--- 003_seed_attributes.sql - product attributes in the seed's shape
+-- 004_seed_attributes.sql - product attributes in the seed's shape
 -- (ProductAttributes): `weight` in kilograms instead of `weight_grams`, and
 -- `dimensions` {length, width, height} in centimetres without a `unit`.
 -- Rows written by the previous release are converted once; the API still
