@@ -154,8 +154,8 @@ static const struct setting settings[] = {
         0, 600000),
     INT(sandbox_payment_error_percent,
         "SHOPSPHERE_SANDBOX_PAYMENT_ERROR_PERCENT", "0", 0, 100),
-    INT(sandbox_payment_latency_ms, "SHOPSPHERE_SANDBOX_PAYMENT_LATENCY_MS", "0",
-        0, 600000),
+    INT(sandbox_payment_latency_ms, "SHOPSPHERE_SANDBOX_PAYMENT_LATENCY_MS",
+        "0", 0, 600000),
     SECRET(internal_secret, "SHOPSPHERE_INTERNAL_SECRET", ""),
     STR(jwt_issuer, "SHOPSPHERE_JWT_ISSUER", "shopsphere-auth", NULL),
     STR(jwt_audience, "SHOPSPHERE_JWT_AUDIENCE", "shopsphere", NULL),
@@ -188,6 +188,9 @@ static const struct setting settings[] = {
     INT(reco_train_interval_s, "SHOPSPHERE_RECOMMENDATION_TRAIN_INTERVAL_S",
         "600", 0, 604800),
     INT(reco_cache_ms, "SHOPSPHERE_RECOMMENDATION_CACHE_MS", "1000", 0, 600000),
+    STR(default_currency, "SHOPSPHERE_DEFAULT_CURRENCY", "USD", NULL),
+    INT(low_stock_threshold, "SHOPSPHERE_LOW_STOCK_THRESHOLD", "5", 0,
+        1000000000),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
