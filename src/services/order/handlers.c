@@ -285,6 +285,7 @@ struct status_tx {
   const char *shipment_id; /* shipped only */
   int64_t captured;        /* shipped only */
   bool conflict;
+  enum order_status seen; /* the status the admin acted on (audit log) */
 };
 
 static int status_tx_fn(struct db_conn *c, void *arg) {
@@ -299,8 +300,10 @@ static int status_tx_fn(struct db_conn *c, void *arg) {
   if (t->to == ORDER_SHIPPED && (t->shipment_id != NULL || t->captured > 0)) {
     rc = store_order_set_shipment(c, t->order_id, t->shipment_id, t->captured);
     if (rc < 0) return rc;
-    /* The courier's event may have moved it already: that is the goal. */
-    if (o.status == ORDER_SHIPPED) return 0;
+    /* The courier's event may have moved it already: that is the goal,
+     * reached by this admin's shipment and capture. */
+    if (o.status == ORDER_SHIPPED)
+      return audit_status(c, t->req, "order.status", &o, t->seen);
   }
   enum order_status from = o.status;
   if (!order_transition_allowed(from, t->to)) {
@@ -407,6 +410,7 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
   }
   struct status_tx t = {req,  o.id, to,   "set by an administrator",
                         NULL, 0,    false};
+  t.seen = o.status;
   if (to == ORDER_SHIPPED && !prepare_shipping(req, res, &o, &t)) return;
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
   if (rc < 0) {
