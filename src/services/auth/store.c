@@ -34,8 +34,8 @@ const struct db_statement auth_statements[] = {
     {"refresh_get",
      "SELECT r.family_id, r.user_id, r.used_at IS NOT NULL, "
      "r.revoked_at IS NOT NULL, r.expires_at <= now(), c.role, c.status, "
-     "c.email FROM refresh_tokens r JOIN credentials c ON c.user_id = "
-     "r.user_id "
+     "c.email "
+     "FROM refresh_tokens r JOIN credentials c ON c.user_id = r.user_id "
      "WHERE r.token_hash = $1 FOR UPDATE OF r"},
     {"refresh_mark_used",
      "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1"},
