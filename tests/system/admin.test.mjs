@@ -314,6 +314,19 @@ test("an admin's price change is in the audit log with before, after, actor and 
   assert.equal(page2.body.items.length, 1);
   assert.equal(page2.body.items[0].action, 'product.create');
   assert.equal(page2.body.next_cursor, null);
+  // A role change by the admin is audited with the role before and after.
+  const someone = await newBuyer();
+  const promote = await call(`${API}/admin/users/${someone.id}`, {
+    method: 'PATCH', headers: auth(admin.token), body: { role: 'moderator' },
+  });
+  assert.equal(promote.status, 200, promote.text);
+  const roleEntry = await eventually(async () => {
+    const l = await adminGet(`/admin/audit-log?target=${someone.id}`);
+    return l.body.items.find((e) => e.action === 'user.update');
+  }, 20000, 200);
+  assert.deepEqual(roleEntry.before, { role: 'customer', status: 'active' });
+  assert.deepEqual(roleEntry.after, { role: 'moderator', status: 'active' });
+  assert.deepEqual(roleEntry.target, { type: 'user', id: someone.id });
   const nobody = await adminGet(`/admin/audit-log?actor=${encodeURIComponent("x' OR '1'='1")}`);
   assert.equal(nobody.status, 200, nobody.text);
   assert.deepEqual(nobody.body.items, []);
