@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kit/handler.h"
 #include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/bus.h"
+#include "kit/handler.h"
 #include "kit/json.h"
 #include "kit/log.h"
 #include "kit/money.h"
