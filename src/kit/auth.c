@@ -219,6 +219,7 @@ static int check_claims(const struct jws_parts *p,
   const char *role = json_string_value(json_object_get(c, "role"));
   const char *jti = json_string_value(json_object_get(c, "jti"));
   const char *sid = json_string_value(json_object_get(c, "sid"));
+  const char *email = json_string_value(json_object_get(c, "email"));
   json_t *exp = json_object_get(c, "exp");
   json_t *nbf = json_object_get(c, "nbf");
   json_t *iat = json_object_get(c, "iat");
@@ -253,6 +254,8 @@ static int check_claims(const struct jws_parts *p,
     snprintf(out->role, sizeof out->role, "%s", role);
     snprintf(out->jti, sizeof out->jti, "%s", jti);
     snprintf(out->session_id, sizeof out->session_id, "%s", sid ? sid : "");
+    if (email != NULL && strlen(email) < sizeof out->email)
+      snprintf(out->email, sizeof out->email, "%s", email);
     out->exp = json_integer_value(exp);
     out->iat = json_integer_value(iat);
     rc = KIT_OK;

@@ -30,6 +30,8 @@ struct principal {
   int64_t exp;      /* unix seconds */
   int64_t iat;      /* unix seconds */
   char session_id[40]; /* `sid`: the refresh-token family of this login */
+  char email[321];     /* `email`: the account's address; "" when the token
+                          has none (tokens minted before the claim existed) */
 };
 
 /* The header every service-to-service call carries (the client adds it) with

@@ -191,6 +191,9 @@ static const struct setting settings[] = {
     INT(reco_train_interval_s, "SHOPSPHERE_RECOMMENDATION_TRAIN_INTERVAL_S",
         "600", 0, 604800),
     INT(reco_cache_ms, "SHOPSPHERE_RECOMMENDATION_CACHE_MS", "1000", 0, 600000),
+    STR(default_currency, "SHOPSPHERE_DEFAULT_CURRENCY", "USD", NULL),
+    INT(low_stock_threshold, "SHOPSPHERE_LOW_STOCK_THRESHOLD", "5", 0,
+        1000000000),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

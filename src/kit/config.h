@@ -150,6 +150,10 @@ struct config {
                                  (600; 0 = never): ALS training schedule */
   int reco_cache_ms;          /* SHOPSPHERE_RECOMMENDATION_CACHE_MS (1000):
                                  life of a rendered list in memory */
+
+  /* Admin reports (docs/admin.md). */
+  char default_currency[8]; /* SHOPSPHERE_DEFAULT_CURRENCY (USD) */
+  int low_stock_threshold;  /* SHOPSPHERE_LOW_STOCK_THRESHOLD (5) */
 };
 
 /* Fills cfg from the environment. On a bad value writes one line naming the

@@ -131,6 +131,9 @@ int jwt_sign_rs256(EVP_PKEY *key, const char *kid,
       c->session_id, "iat", (json_int_t)c->issued_at, "nbf",
       (json_int_t)c->issued_at, "exp", (json_int_t)(c->issued_at + c->ttl_s));
   if (h == NULL || p == NULL) goto cleanup;
+  if (c->email != NULL &&
+      json_object_set_new(p, "email", json_string(c->email)) != 0)
+    goto cleanup;
   header = b64url_json(h);
   payload = b64url_json(p);
   if (header == NULL || payload == NULL) goto cleanup;

@@ -51,6 +51,8 @@ struct access_claims {
   const char *role;
   const char *jti;        /* UUIDv7 */
   const char *session_id; /* sid: the refresh-token family */
+  const char *email;      /* email (may be NULL: then no claim); the audit
+                             log names the actor by it */
   int64_t issued_at;      /* iat = nbf, unix seconds */
   int64_t ttl_s;          /* exp = iat + ttl */
 };

@@ -104,8 +104,9 @@ void auth_handle_jwks(struct http_request *req, struct http_response *res) {
 /* Mints an access token and a refresh token of family_id for user and
  * answers 200 with them. */
 static void reply_tokens(struct http_request *req, struct http_response *res,
-                         const char *user_id, const char *role,
-                         const char *family_id, const char *refresh_token) {
+                         const char *user_id, const char *email,
+                         const char *role, const char *family_id,
+                         const char *refresh_token) {
   struct service *svc = req->svc;
   struct auth_state *st = svc->state;
   char kid[40], jti[UUID_STR_LEN];
@@ -123,6 +124,7 @@ static void reply_tokens(struct http_request *req, struct http_response *res,
       .role = role,
       .jti = jti,
       .session_id = family_id,
+      .email = email,
       .issued_at = (int64_t)time(NULL),
       .ttl_s = svc->cfg->access_token_ttl_s,
   };
@@ -283,7 +285,7 @@ void auth_handle_login(struct http_request *req, struct http_response *res) {
     http_reply_db_error(res, req, rc);
     goto cleanup;
   }
-  reply_tokens(req, res, cred.user_id, cred.role, family, refresh);
+  reply_tokens(req, res, cred.user_id, cred.email, cred.role, family, refresh);
 cleanup:
   sodium_memzero(cred.password_hash, sizeof cred.password_hash);
   json_doc_free(doc);
@@ -375,8 +377,8 @@ void auth_handle_refresh(struct http_request *req, struct http_response *res) {
                      "the refresh token is invalid, expired or revoked", NULL);
     goto cleanup;
   }
-  reply_tokens(req, res, t.row.user_id, t.row.role, t.row.family_id,
-               t.new_token);
+  reply_tokens(req, res, t.row.user_id, t.row.email, t.row.role,
+               t.row.family_id, t.new_token);
 cleanup:
   json_doc_free(doc);
 }

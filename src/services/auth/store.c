@@ -33,7 +33,8 @@ const struct db_statement auth_statements[] = {
      "VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))"},
     {"refresh_get",
      "SELECT r.family_id, r.user_id, r.used_at IS NOT NULL, "
-     "r.revoked_at IS NOT NULL, r.expires_at <= now(), c.role, c.status "
+     "r.revoked_at IS NOT NULL, r.expires_at <= now(), c.role, c.status, "
+     "c.email "
      "FROM refresh_tokens r JOIN credentials c ON c.user_id = r.user_id "
      "WHERE r.token_hash = $1 FOR UPDATE OF r"},
     {"refresh_mark_used",
@@ -151,6 +152,7 @@ int store_refresh_get(struct db_conn *c, const char *hash,
     out->expired = db_result_bool(r, 0, 4);
     copy_text(out->role, sizeof out->role, r, 0, 5);
     copy_text(out->status, sizeof out->status, r, 0, 6);
+    copy_text(out->email, sizeof out->email, r, 0, 7);
   }
   db_result_free(r);
   return rc;

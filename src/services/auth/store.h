@@ -43,6 +43,7 @@ struct refresh_row {
   bool expired;
   char role[16];
   char status[16];
+  char email[321];
 };
 int store_refresh_insert(struct db_conn *c, const char *hash,
                          const char *family_id, const char *user_id, int ttl_s);

@@ -198,6 +198,8 @@ static const struct route routes[] = {
     /* Reports: admins only. */
     R("GET", "/api/v1/admin/reports/{rest*}", ADMIN, admin_api),
     R("*", "/api/v1/admin/reports/{rest*}", ADMIN, admin_api),
+    /* The platform-wide audit log (docs/audit.md): admins only. */
+    R("GET", "/api/v1/admin/audit-log", ADMIN, admin_api),
     /* Any other admin path: admins only, answered by the admin service. */
     R("*", "/api/v1/admin/{rest*}", ADMIN, admin_api),
 

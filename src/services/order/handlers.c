@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/bus.h"
 #include "kit/handler.h"
@@ -17,6 +18,23 @@
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 100
+
+/* The reason of an administrator's cancellation: such a cancel is audited. */
+static const char admin_cancel_reason[] = "cancelled by an administrator";
+
+/* Records an admin's move of an order from one status to another. */
+static int audit_status(struct db_conn *c, const struct http_request *req,
+                        const char *action, const struct order_record *o,
+                        enum order_status from) {
+  json_t *before = json_pack("{s:s}", "status", order_status_name(from));
+  json_t *after = json_pack("{s:s}", "status", order_status_name(o->status));
+  if (o->status == ORDER_CANCELLED && o->cancel_reason != NULL)
+    json_object_set_new(after, "reason", json_string(o->cancel_reason));
+  int rc = audit_record(c, req, action, "order", o->id, before, after);
+  json_decref(before);
+  json_decref(after);
+  return rc;
+}
 
 /* --- helpers --- */
 
@@ -209,7 +227,9 @@ static int cancel_tx_fn(struct db_conn *c, void *arg) {
   if (rc == 0) return DB_SOFT_ERROR; /* cannot happen under the lock */
   rc = store_order_get(c, t->req->arena, t->order_id, false, &o);
   if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
-  return order_emit_transition(c, &o, from);
+  rc = order_emit_transition(c, &o, from);
+  if (rc < 0 || strcmp(t->reason, admin_cancel_reason) != 0) return rc;
+  return audit_status(c, t->req, "order.cancel", &o, from);
 }
 
 enum api_error order_cancel(struct http_request *req, const char *order_id,
@@ -251,7 +271,7 @@ void order_handle_cancel(struct http_request *req, struct http_response *res) {
   reply_cancel(req, res, o.id,
                auth_is_admin(req) &&
                        strcmp(o.user_id, auth_principal(req)->user_id)
-                   ? "cancelled by an administrator"
+                   ? admin_cancel_reason
                    : "cancelled by the customer");
 }
 
@@ -265,6 +285,7 @@ struct status_tx {
   const char *shipment_id; /* shipped only */
   int64_t captured;        /* shipped only */
   bool conflict;
+  enum order_status seen; /* the status the admin acted on (audit log) */
 };
 
 static int status_tx_fn(struct db_conn *c, void *arg) {
@@ -279,8 +300,10 @@ static int status_tx_fn(struct db_conn *c, void *arg) {
   if (t->to == ORDER_SHIPPED && (t->shipment_id != NULL || t->captured > 0)) {
     rc = store_order_set_shipment(c, t->order_id, t->shipment_id, t->captured);
     if (rc < 0) return rc;
-    /* The courier's event may have moved it already: that is the goal. */
-    if (o.status == ORDER_SHIPPED) return 0;
+    /* The courier's event may have moved it already: that is the goal,
+     * reached by this admin's shipment and capture. */
+    if (o.status == ORDER_SHIPPED)
+      return audit_status(c, t->req, "order.status", &o, t->seen);
   }
   enum order_status from = o.status;
   if (!order_transition_allowed(from, t->to)) {
@@ -291,7 +314,9 @@ static int status_tx_fn(struct db_conn *c, void *arg) {
   if (rc < 0) return rc;
   rc = store_order_get(c, t->req->arena, t->order_id, false, &o);
   if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
-  return order_emit_transition(c, &o, from);
+  rc = order_emit_transition(c, &o, from);
+  if (rc < 0) return rc;
+  return audit_status(c, t->req, "order.status", &o, from);
 }
 
 /* Creates the shipment and captures the payment before the order ships. */
@@ -380,11 +405,12 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
     return;
   }
   if (to == ORDER_CANCELLED) {
-    reply_cancel(req, res, o.id, "cancelled by an administrator");
+    reply_cancel(req, res, o.id, admin_cancel_reason);
     return;
   }
   struct status_tx t = {req,  o.id, to,   "set by an administrator",
                         NULL, 0,    false};
+  t.seen = o.status;
   if (to == ORDER_SHIPPED && !prepare_shipping(req, res, &o, &t)) return;
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, status_tx_fn, &t);
   if (rc < 0) {
@@ -513,6 +539,18 @@ static int refund_tx_fn(struct db_conn *c, void *arg) {
     rc = order_emit_transition(c, &o, from);
     if (rc < 0) return rc;
   }
+  char before_refunded[MONEY_BUF];
+  json_t *before = json_pack(
+      "{s:s, s:s}", "status", order_status_name(from), "refunded_amount",
+      money_format(o.refunded - amount, o.currency, before_refunded));
+  json_t *after =
+      json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "status",
+                order_status_name(o.status), "refunded_amount", total, "refund",
+                "id", refund_id, "amount", amt, "currency", o.currency);
+  rc = audit_record(c, t->req, "order.refund", "order", o.id, before, after);
+  json_decref(before);
+  json_decref(after);
+  if (rc < 0) return rc;
   json_t *answer = order_render(&o);
   json_object_set_new(answer, "refund",
                       json_pack("{s:s, s:s, s:s}", "id", refund_id, "amount",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/uuid.h"
 #include "services/product/domain.h"
 #include "services/product/product.h"
@@ -68,6 +69,7 @@ void handle_product_category_list(struct http_request *req,
 }
 
 struct category_tx {
+  struct http_request *req;
   struct arena *arena;
   const char *id, *slug, *name, *parent_id;
   struct category_row out;
@@ -86,6 +88,10 @@ static int category_body(struct db_conn *c, void *arg) {
   int rc = pstore_category_insert(c, t->arena, t->id, t->slug, t->name,
                                   t->parent_id, path, &t->out);
   if (rc <= 0) return rc < 0 ? rc : OUT_CONFLICT;
+  json_t *after = product_render_category(&t->out);
+  rc = audit_record(c, t->req, "category.create", "category", t->id, NULL,
+                    after);
+  json_decref(after);
   return rc;
 }
 
@@ -122,7 +128,8 @@ void handle_product_category_create(struct http_request *req,
   }
   char id[UUID_STR_LEN];
   uuid_v7(id);
-  struct category_tx t = {.arena = req->arena,
+  struct category_tx t = {.req = req,
+                          .arena = req->arena,
                           .id = id,
                           .slug = slug,
                           .name = name,

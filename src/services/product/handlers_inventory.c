@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/log.h"
 #include "kit/money.h"
@@ -21,6 +22,7 @@
  */
 
 struct adjust_tx {
+  struct http_request *req;
   struct arena *arena;
   const char *product_id, *variant_id, *reason, *actor;
   struct stock_change variant; /* the variant after a variant adjustment */
@@ -74,12 +76,26 @@ static int adjust_body(struct db_conn *c, void *arg) {
   struct stock_change sc = {
       .sku = t->out.sku, .stock = t->out.stock, .reserved = t->out.reserved};
   snprintf(sc.product_id, sizeof sc.product_id, "%s", t->product_id);
-  return product_emit_inventory(c, &sc, "adjustment", t->delta, 0, NULL);
+  rc = product_emit_inventory(c, &sc, "adjustment", t->delta, 0, NULL);
+  if (rc < 0) return rc;
+  json_t *before = json_pack(
+      "{s:I, s:I}", "stock", (json_int_t)(t->out.stock - t->delta), "available",
+      (json_int_t)(t->out.stock - t->delta - t->out.reserved));
+  json_t *after =
+      json_pack("{s:I, s:I, s:I, s:s, s:s}", "stock", (json_int_t)t->out.stock,
+                "available", (json_int_t)(t->out.stock - t->out.reserved),
+                "delta", (json_int_t)t->delta, "reason", t->reason,
+                "adjustment_id", t->adjustment_id);
+  rc = audit_record(c, t->req, "inventory.adjust", "product", t->product_id,
+                    before, after);
+  json_decref(before);
+  json_decref(after);
+  return rc;
 }
 
 void handle_product_inventory_adjust(struct http_request *req,
                                      struct http_response *res) {
-  struct adjust_tx t = {.arena = req->arena};
+  struct adjust_tx t = {.req = req, .arena = req->arena};
   char id[UUID_STR_LEN];
   const char *raw = http_param(req, "id");
   if (raw == NULL || !uuid_normalize(raw, id)) {

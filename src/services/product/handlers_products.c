@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/log.h"
 #include "kit/money.h"
@@ -340,6 +341,7 @@ void handle_product_get(struct http_request *req, struct http_response *res) {
  */
 
 struct create_tx {
+  struct http_request *req;
   struct arena *arena;
   const char *options_json;
   struct product_new p;
@@ -364,7 +366,13 @@ static int create_body(struct db_conn *c, void *arg) {
     rc = pstore_product_get(c, t->arena, t->p.id, false, &t->out);
     if (rc <= 0) return rc < 0 ? rc : DB_HARD_ERROR;
   }
-  return product_emit(c, "product.created", &t->out);
+  rc = product_emit(c, "product.created", &t->out);
+  if (rc < 0) return rc;
+  json_t *after = product_render(&t->out);
+  rc = audit_record(c, t->req, "product.create", "product", t->out.id, NULL,
+                    after);
+  json_decref(after);
+  return rc;
 }
 
 void handle_product_create(struct http_request *req,
@@ -381,6 +389,7 @@ void handle_product_create(struct http_request *req,
   char id[UUID_STR_LEN];
   uuid_v7(id);
   struct create_tx t = {
+      .req = req,
       .arena = req->arena,
       .options_json = d.options_json,
       .p = {.id = id,
@@ -418,6 +427,7 @@ cleanup:
  * ------------------------------------------------------------------- */
 
 struct update_tx {
+  struct http_request *req;
   struct arena *arena;
   const char *id;
   const char *actor;
@@ -541,8 +551,16 @@ static int update_body(struct db_conn *c, void *arg) {
   }
   bool archived = strcmp(t->out.status, "archived") == 0 &&
                   strcmp(t->before.status, "archived") != 0;
-  return product_emit(c, archived ? "product.archived" : "product.updated",
-                      &t->out);
+  rc = product_emit(c, archived ? "product.archived" : "product.updated",
+                    &t->out);
+  if (rc < 0) return rc;
+  static const char *const unaudited[] = {"updated_at", NULL};
+  json_t *before = product_render(&t->before), *after = product_render(&t->out);
+  rc = audit_record_changes(c, t->req, "product.update", "product", t->id,
+                            before, after, unaudited);
+  json_decref(before);
+  json_decref(after);
+  return rc;
 }
 
 static const char *actor_of(struct http_request *req) {
@@ -553,7 +571,8 @@ static const char *actor_of(struct http_request *req) {
 void handle_product_update(struct http_request *req,
                            struct http_response *res) {
   struct json_doc *doc = NULL;
-  struct update_tx t = {.arena = req->arena, .actor = actor_of(req)};
+  struct update_tx t = {
+      .req = req, .arena = req->arena, .actor = actor_of(req)};
   t.id = path_id(req, res);
   if (t.id == NULL) return;
   if (json_doc_parse(req->body, req->body_len, &doc, &t.err) != KIT_OK ||
@@ -583,6 +602,7 @@ cleanup:
  * ------------------------------------------------------------ */
 
 struct archive_tx {
+  struct http_request *req;
   struct arena *arena;
   const char *id;
   struct product_row out;
@@ -593,15 +613,26 @@ static int archive_body(struct db_conn *c, void *arg) {
   int rc = pstore_product_get(c, t->arena, t->id, true, &t->out);
   if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
   if (strcmp(t->out.status, "archived") == 0) return 0; /* already: no-op */
+  json_t *before = json_pack("{s:s}", "status", t->out.status);
   struct product_change ch = {.status = "archived"};
   rc = pstore_product_update(c, t->arena, t->id, &ch, &t->out);
-  if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
-  return product_emit(c, "product.archived", &t->out);
+  if (rc <= 0) {
+    json_decref(before);
+    return rc < 0 ? rc : OUT_NOT_FOUND;
+  }
+  rc = product_emit(c, "product.archived", &t->out);
+  json_t *after = json_pack("{s:s}", "status", t->out.status);
+  if (rc >= 0)
+    rc = audit_record(c, t->req, "product.archive", "product", t->id, before,
+                      after);
+  json_decref(before);
+  json_decref(after);
+  return rc;
 }
 
 void handle_product_archive(struct http_request *req,
                             struct http_response *res) {
-  struct archive_tx t = {.arena = req->arena};
+  struct archive_tx t = {.req = req, .arena = req->arena};
   t.id = path_id(req, res);
   if (t.id == NULL) return;
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, archive_body, &t);

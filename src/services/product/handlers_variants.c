@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/money.h"
 #include "kit/uuid.h"
@@ -20,6 +21,9 @@
 
 /* What a variant write answers: the product after it, with its variants. */
 struct variant_tx {
+  struct http_request *req; /* the admin's, for the audit log */
+  const char *action;       /* its audit action ("variant.create", ...) */
+  const void *body;         /* json_t *: the request body, audited as after */
   struct arena *arena;
   const char *product_id, *variant_id, *actor;
   struct variant_draft d;
@@ -51,7 +55,16 @@ static int reload_and_emit(struct db_conn *c, struct variant_tx *t) {
                           NULL, &t->variants);
   if (rc < 0) return rc;
   t->variant_count = rc;
-  return product_emit(c, "product.updated", &t->out);
+  rc = product_emit(c, "product.updated", &t->out);
+  if (rc < 0 || t->req == NULL) return rc;
+  /* The admin's write, as sent (DELETE: the status it leads to). */
+  bool prices = t->variant_id == NULL;
+  json_t *after = t->archive ? json_pack("{s:s}", "status", "archived")
+                             : json_incref((json_t *)t->body);
+  rc = audit_record(c, t->req, t->action, prices ? "product" : "variant",
+                    prices ? t->product_id : t->variant_id, NULL, after);
+  json_decref(after);
+  return rc;
 }
 
 /* Checks the SKU is free everywhere (locking it until commit). */
@@ -295,7 +308,10 @@ static const char *actor(struct http_request *req) {
 
 void handle_variant_create(struct http_request *req,
                            struct http_response *res) {
-  struct variant_tx t = {.arena = req->arena, .actor = actor(req)};
+  struct variant_tx t = {.req = req,
+                         .action = "variant.create",
+                         .arena = req->arena,
+                         .actor = actor(req)};
   t.product_id = path_uuid(req, res, "no such product");
   if (t.product_id == NULL) return;
   struct json_doc *doc = NULL;
@@ -306,6 +322,7 @@ void handle_variant_create(struct http_request *req,
     goto cleanup;
   }
   if (t.d.clear_price) t.d.price = NULL;
+  t.body = json_doc_root(doc);
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, create_body, &t);
   if (rc >= 0)
     http_response_header(
@@ -318,7 +335,10 @@ cleanup:
 
 void handle_variant_update(struct http_request *req,
                            struct http_response *res) {
-  struct variant_tx t = {.arena = req->arena, .actor = actor(req)};
+  struct variant_tx t = {.req = req,
+                         .action = "variant.update",
+                         .arena = req->arena,
+                         .actor = actor(req)};
   t.variant_id = path_uuid(req, res, "no such variant");
   if (t.variant_id == NULL) return;
   struct json_doc *doc = NULL;
@@ -328,6 +348,7 @@ void handle_variant_update(struct http_request *req,
     http_reply_json_error(res, req, &t.err);
     goto cleanup;
   }
+  t.body = json_doc_root(doc);
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, update_body, &t);
   answer(req, res, &t, rc, 200, "no such variant");
 cleanup:
@@ -336,8 +357,11 @@ cleanup:
 
 void handle_variant_delete(struct http_request *req,
                            struct http_response *res) {
-  struct variant_tx t = {
-      .arena = req->arena, .actor = actor(req), .archive = true};
+  struct variant_tx t = {.req = req,
+                         .action = "variant.delete",
+                         .arena = req->arena,
+                         .actor = actor(req),
+                         .archive = true};
   t.variant_id = path_uuid(req, res, "no such variant");
   if (t.variant_id == NULL) return;
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, update_body, &t);
@@ -346,7 +370,10 @@ void handle_variant_delete(struct http_request *req,
 
 void handle_product_prices_put(struct http_request *req,
                                struct http_response *res) {
-  struct variant_tx t = {.arena = req->arena, .actor = actor(req)};
+  struct variant_tx t = {.req = req,
+                         .action = "product.prices",
+                         .arena = req->arena,
+                         .actor = actor(req)};
   t.product_id = path_uuid(req, res, "no such product");
   if (t.product_id == NULL) return;
   const struct json_field fields[] = {
@@ -354,6 +381,7 @@ void handle_product_prices_put(struct http_request *req,
   };
   struct json_doc *doc = NULL;
   if (!http_read_body(req, res, fields, 1, true, &doc)) goto cleanup;
+  t.body = json_doc_root(doc);
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, prices_body, &t);
   answer(req, res, &t, rc, 200, "no such product");
 cleanup:

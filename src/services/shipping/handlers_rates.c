@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/db.h"
 #include "kit/money.h"
 #include "kit/service.h"
@@ -218,6 +219,8 @@ struct zone_put {
   const char *countries[ZONE_MAX_COUNTRIES];
   const char *regions[ZONE_MAX_COUNTRIES];
   size_t count;
+  const struct http_request *req; /* the admin's, for the audit log */
+  const void *body;               /* json_t *: the zone as sent */
 };
 
 static int zone_put_tx(struct db_conn *c, void *arg) {
@@ -226,6 +229,9 @@ static int zone_put_tx(struct db_conn *c, void *arg) {
   if (rc >= 0) rc = store_zone_countries_clear(c, z->code);
   for (size_t i = 0; rc >= 0 && i < z->count; i++)
     rc = store_zone_country_put(c, z->countries[i], z->regions[i], z->code);
+  if (rc >= 0)
+    rc = audit_record(c, z->req, "shipping.zone_put", "shipping_zone", z->code,
+                      NULL, z->body);
   return rc;
 }
 
@@ -303,6 +309,8 @@ void shipping_handle_zone_put(struct http_request *req,
     z->regions[z->count] = upper_region ? upper_region : "";
     z->count++;
   }
+  z->req = req;
+  z->body = json_doc_root(doc);
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, zone_put_tx, z);
   if (rc < 0) {
     shipping_reply_db_error(req, res, rc);
@@ -321,6 +329,8 @@ struct rates_put {
   struct rate_row rows[ZONE_MAX_RATES];
   size_t count;
   bool zone_missing;
+  const struct http_request *req; /* the admin's, for the audit log */
+  const void *body;               /* json_t *: the rates as sent */
 };
 
 static int rates_put_tx(struct db_conn *c, void *arg) {
@@ -336,6 +346,9 @@ static int rates_put_tx(struct db_conn *c, void *arg) {
   rc = store_zone_rates_clear(c, r->code);
   for (size_t i = 0; rc >= 0 && i < r->count; i++)
     rc = store_zone_rate_put(c, r->code, &r->rows[i]);
+  if (rc >= 0)
+    rc = audit_record(c, r->req, "shipping.rates_put", "shipping_zone", r->code,
+                      NULL, r->body);
   return rc;
 }
 
@@ -428,6 +441,8 @@ void shipping_handle_zone_rates_put(struct http_request *req,
     }
     r->count++;
   }
+  r->req = req;
+  r->body = json_doc_root(doc);
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, rates_put_tx, r);
   if (rc < 0) {
     shipping_reply_db_error(req, res, rc);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit/audit.h"
 #include "kit/auth.h"
 #include "kit/client.h"
 #include "kit/json.h"
@@ -374,14 +375,16 @@ struct admin_tx {
   const struct http_request *parent;
   const char *id;
   const char *role, *status;
-  struct user after;
+  struct user before, after;
   bool found;
   unsigned auth_status;
 };
 
 static int admin_body(struct db_conn *conn, void *arg) {
   struct admin_tx *t = arg;
-  int rc = store_user_admin_update(conn, t->id, t->role, t->status, &t->after);
+  int rc = store_user_get(conn, t->id, &t->before);
+  if (rc < 0) return rc;
+  rc = store_user_admin_update(conn, t->id, t->role, t->status, &t->after);
   t->found = rc == 1;
   if (rc <= 0) return rc;
   /* The auth service holds a copy of role and status for login and ends the
@@ -404,7 +407,15 @@ static int admin_body(struct db_conn *conn, void *arg) {
   t->auth_status = res.status;
   http_response_clear(&res);
   if (call_rc != KIT_OK || t->auth_status != 200) return DB_HARD_ERROR;
-  return 1;
+  json_t *before = json_pack("{s:s, s:s}", "role", t->before.role, "status",
+                             t->before.status);
+  json_t *after =
+      json_pack("{s:s, s:s}", "role", t->after.role, "status", t->after.status);
+  rc = audit_record(conn, t->parent, "user.update", "user", t->id, before,
+                    after);
+  json_decref(before);
+  json_decref(after);
+  return rc < 0 ? rc : 1;
 }
 
 void user_handle_admin_patch(struct http_request *req,
