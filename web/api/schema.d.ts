@@ -1135,7 +1135,7 @@ export interface components {
             city: string;
             state?: string | null;
             postal_code: string;
-            /** @description ISO 3166-1 alpha-2 */
+            /** @description ISO 3166-1 alpha-2 (stored and answered upper-case) */
             country: string;
             phone?: string | null;
         };
@@ -1300,6 +1300,16 @@ export interface components {
             /** @description slugs from the root, e.g. "clothing/shirts" */
             path: string;
         };
+        CategoryNode: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+            /** Format: uuid */
+            parent_id: string | null;
+            path: string;
+            children: components["schemas"]["CategoryNode"][];
+        };
         CartItem: {
             /** Format: uuid */
             product_id: string;
@@ -1397,6 +1407,51 @@ export interface components {
             created_at: string | null;
             /** Format: date-time */
             updated_at: string | null;
+        };
+        /** @description An order, with the refund that was just made */
+        OrderWithRefund: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** Format: uuid */
+            cart_id: string;
+            status: components["schemas"]["OrderStatus"];
+            currency: components["schemas"]["Currency"];
+            items: components["schemas"]["OrderLine"][];
+            subtotal: components["schemas"]["Money"];
+            tax: components["schemas"]["Money"];
+            /** @description tax rate in basis points */
+            tax_rate_bp: number;
+            shipping_cost: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
+            shipping_method: string | null;
+            shipping_address: components["schemas"]["Address"] | null;
+            billing_address: components["schemas"]["Address"] | null;
+            /** Format: uuid */
+            payment_id: string | null;
+            captured_amount: components["schemas"]["Money"];
+            refunded_amount: components["schemas"]["Money"];
+            /** Format: uuid */
+            shipment_id: string | null;
+            cancel_reason: string | null;
+            status_history: {
+                from: components["schemas"]["OrderStatus"] | null;
+                status: components["schemas"]["OrderStatus"];
+                reason: string | null;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** Format: date-time */
+            created_at: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
+            refund: {
+                /** Format: uuid */
+                id: string;
+                amount: components["schemas"]["Money"];
+                currency: components["schemas"]["Currency"];
+            };
         };
         OrderList: {
             items?: components["schemas"]["Order"][];
@@ -2362,12 +2417,16 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: uuid */
-                        product_id?: string;
-                        delta?: number;
-                        reason?: string;
-                        stock?: number;
+                        id: string;
+                        /** Format: uuid */
+                        product_id: string;
+                        delta: number;
+                        reason: string;
+                        stock: number;
+                        /** @description stock not reserved */
+                        available: number;
                         /** Format: date-time */
-                        created_at?: string;
+                        created_at: string;
                     };
                 };
             };
@@ -2395,7 +2454,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: components["schemas"]["Category"][];
+                        /** @description the root categories, each with its `children` */
+                        items: components["schemas"]["CategoryNode"][];
                     };
                 };
             };
@@ -2460,6 +2520,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
         };
     };
     getCart: {
@@ -2785,7 +2847,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Order"];
+                    "application/json": components["schemas"]["OrderWithRefund"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2940,7 +3002,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ShippingZone"];
+                "application/json": {
+                    name: string;
+                    currency: components["schemas"]["Currency"];
+                    free_standard_threshold?: components["schemas"]["Money"] | null;
+                    countries: {
+                        /** @description ISO 3166-1 alpha-2, or "*" for the rest of the world */
+                        country: string;
+                        region?: string | null;
+                    }[];
+                };
             };
         };
         responses: {
@@ -2971,7 +3042,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    rates?: components["schemas"]["ShippingRateRow"][];
+                    currency?: components["schemas"]["Currency"] | null;
+                    rates: components["schemas"]["ShippingRateRow"][];
                 };
             };
         };
@@ -3033,8 +3105,12 @@ export interface operations {
     };
     listShipments: {
         parameters: {
-            query: {
-                order_id: string;
+            query?: {
+                /** @description one order's shipments (else the caller's, or every one for an admin) */
+                order_id?: string;
+                limit?: components["parameters"]["Limit"];
+                /** @description the `next_cursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -3049,12 +3125,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: components["schemas"]["Shipment"][];
+                        items: components["schemas"]["Shipment"][];
+                        next_cursor: string | null;
                     };
                 };
             };
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     getShipment: {
