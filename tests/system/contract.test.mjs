@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { API, BASE, call, checkContract, eventually } from './lib.mjs';
+import { API, BASE, call, checkContract, eventually, serviceUrl } from './lib.mjs';
 
 const rand = () => crypto.randomBytes(6).toString('hex');
 
@@ -83,4 +83,74 @@ test('a probe answer is checked too (gateway and services share one description)
   assert.equal(res.status, 200);
   assert.throws(recheck(url, {}, res, { ...res.body, version: '1' }),
     /getLiveness \(GET \/healthz\) answered 200: body \/version: is not in the document/);
+});
+
+test('an admin reads one user by id', async () => {
+  const admin = await adminHeaders();
+  const id = rand();
+  const made = await call(`${API}/users`, {
+    method: 'POST',
+    body: { email: `contract-admin-${id}@example.com`, password: 'Correct-Horse-Battery-42', username: `ca_${id}` },
+  });
+  assert.equal(made.status, 201, made.text);
+  const r = await call(`${API}/admin/users/${made.body.id}`, { headers: admin });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.email, `contract-admin-${id}@example.com`);
+});
+
+// The sandboxes are other people's systems in production; their documented
+// API (api/sandbox.yaml) is what the payment and shipping services rely on.
+const PROCESSOR = serviceUrl('sandbox-payment');
+const COURIER = serviceUrl('sandbox-courier');
+
+test('the sandbox card processor: authorize, capture, void, chaos settings', async () => {
+  const create = (key) => call(`${PROCESSOR}/v1/payment_intents`, {
+    method: 'POST', headers: { 'Idempotency-Key': key },
+    body: { amount: 1999, currency: 'usd', capture_method: 'manual', metadata: { order_id: `contract-${rand()}` } },
+  });
+  const a = await create(`contract-${rand()}`);
+  assert.equal(a.status, 200, a.text);
+  const confirmed = await call(`${PROCESSOR}/v1/payment_intents/${a.body.id}/confirm`, {
+    method: 'POST', headers: { 'Idempotency-Key': `contract-${rand()}` }, body: { payment_method: 'tok_visa' },
+  });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  assert.equal(confirmed.body.status, 'requires_capture');
+  const captured = await call(`${PROCESSOR}/v1/payment_intents/${a.body.id}/capture`, {
+    method: 'POST', headers: { 'Idempotency-Key': `contract-${rand()}` }, body: { amount_to_capture: 1000 },
+  });
+  assert.equal(captured.status, 200, captured.text);
+  assert.equal(captured.body.amount_received, 1000);
+
+  const b = await create(`contract-${rand()}`);
+  await call(`${PROCESSOR}/v1/payment_intents/${b.body.id}/confirm`, {
+    method: 'POST', body: { payment_method: 'tok_visa' },
+  });
+  const voided = await call(`${PROCESSOR}/v1/payment_intents/${b.body.id}/cancel`, { method: 'POST' });
+  assert.equal(voided.status, 200, voided.text);
+  assert.equal(voided.body.status, 'canceled');
+
+  const chaos = await call(`${PROCESSOR}/v1/_chaos`);
+  assert.equal(chaos.status, 200, chaos.text);
+  const same = await call(`${PROCESSOR}/v1/_chaos`, {
+    method: 'POST', body: { error_percent: chaos.body.error_percent, latency_ms: chaos.body.latency_ms },
+  });
+  assert.equal(same.status, 200, same.text);
+});
+
+test('the sandbox courier: quote, book (idempotent by reference), track', async () => {
+  const quote = await call(`${COURIER}/v1/quotes`, { method: 'POST', body: { to: { country: 'US' }, weight_grams: 1500 } });
+  assert.equal(quote.status, 200, quote.text);
+  assert.deepEqual(quote.body.items.map((q) => q.service), ['standard', 'express']);
+  const parcel = {
+    reference: `contract-${rand()}`, service: 'standard', weight_grams: 1500,
+    to: { line1: '1 Main St', city: 'Springfield', country: 'US' },
+  };
+  const booked = await call(`${COURIER}/v1/shipments`, { method: 'POST', body: parcel });
+  assert.equal(booked.status, 201, booked.text);
+  const again = await call(`${COURIER}/v1/shipments`, { method: 'POST', body: parcel });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.tracking_number, booked.body.tracking_number);
+  const tracked = await call(`${COURIER}/v1/shipments/${booked.body.tracking_number}`);
+  assert.equal(tracked.status, 200, tracked.text);
+  assert.equal(tracked.body.events[0].status, 'label_created');
 });

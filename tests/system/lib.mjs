@@ -40,8 +40,9 @@ export async function call(url, { method = 'GET', headers = {}, body, raw } = {}
 
 // --- the API contract ------------------------------------------------------------
 // Every exchange of call() is checked against the OpenAPI documents
-// (api/openapi.yaml through the gateway and for every port's probes,
-// api/sandbox.yaml for the simulated external systems): a status, field,
+// (api/openapi.yaml through the gateway, on a service's own port and for
+// every port's probes, api/sandbox.yaml for the simulated external
+// systems): a status, field,
 // type or parameter the document does not describe fails the test. Not
 // checked: the gateway's static web files and the services' internal API
 // (docs/internal-api.md), which are not part of the public contract.
@@ -54,13 +55,16 @@ function documentFor(url) {
   const name = Object.keys(SERVICES).find((n) => PORT_BASE + SERVICES[n] === port);
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') return null;
   if (name === undefined) return null;
+  if (PROBES.has(u.pathname)) return 'openapi.yaml'; // every port's probes
   if (SANDBOXES.has(name)) return 'sandbox.yaml';
   if (name === 'gateway') {
     if (u.pathname === '/api' || u.pathname.startsWith('/api/')) return 'openapi.yaml';
-    if (u.pathname.startsWith('/.well-known/') || PROBES.has(u.pathname)) return 'openapi.yaml';
+    if (u.pathname.startsWith('/.well-known/')) return 'openapi.yaml';
     return null; // static files, /docs
   }
-  return PROBES.has(u.pathname) ? 'openapi.yaml' : null; // internal API
+  // A service's own port answers its public routes as the gateway does.
+  if (u.pathname.startsWith('/api/')) return 'openapi.yaml';
+  return null; // a service's internal API (docs/internal-api.md)
 }
 
 const HITS_DIR = process.env.SHOPSPHERE_CONTRACT_HITS;
