@@ -59,7 +59,7 @@ function documentFor(url) {
   if (SANDBOXES.has(name)) return 'sandbox.yaml';
   if (name === 'gateway') {
     if (u.pathname === '/api' || u.pathname.startsWith('/api/')) return 'openapi.yaml';
-    if (u.pathname.startsWith('/.well-known/')) return 'openapi.yaml';
+    if (u.pathname.startsWith('/.well-known/') || u.pathname === '/graphql') return 'openapi.yaml';
     return null; // static files, /docs
   }
   // A service's own port answers its public routes as the gateway does.

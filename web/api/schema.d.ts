@@ -973,6 +973,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run a GraphQL query given in the URL, or (without one) the explorer page */
+        get: operations["graphqlGet"];
+        put?: never;
+        /**
+         * Run a GraphQL operation, or a batch of up to 10
+         * @description Each field checks access as the REST route it reads (a bearer token is
+         *     optional). A failed field is a GraphQL error beside partial `data`
+         *     (status 200); a request that cannot run (syntax, validation, limits of
+         *     depth or cost, bad variables) is 400 with `errors` and no `data`.
+         */
+        post: operations["graphqlPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1045,6 +1069,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        GraphQLRequest: {
+            query: string;
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            operationName?: string | null;
+        };
+        GraphQLError: {
+            message: string;
+            locations?: {
+                line: number;
+                column: number;
+            }[];
+            path?: (string | number)[];
+            extensions: {
+                /**
+                 * @example GRAPHQL_PARSE_FAILED
+                 * @example VALIDATION_ERROR
+                 * @example QUERY_TOO_DEEP
+                 * @example QUERY_TOO_COSTLY
+                 * @example NOT_FOUND
+                 */
+                code: string;
+                trace_id?: string;
+            };
+        };
+        GraphQLResponse: {
+            /** @description shaped by the query (see the schema by introspection) */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            errors?: components["schemas"]["GraphQLError"][];
+            extensions?: {
+                trace_id: string;
+                upstream_calls?: number;
+            };
+        };
         Liveness: {
             /** @constant */
             status: "ok";
@@ -2473,7 +2534,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    slug: string;
+                    slug?: string;
                     /** Format: uuid */
                     parent_id?: string | null;
                 };
@@ -3591,6 +3652,88 @@ export interface operations {
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["Timeout"];
+        };
+    };
+    graphqlGet: {
+        parameters: {
+            query?: {
+                /** @description a query (never a mutation) */
+                query?: string;
+                /** @description the variables as JSON text */
+                variables?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The result, or the explorer page when no query is given */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"];
+                    "text/html": string;
+                };
+            };
+            /** @description The query could not run */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description A mutation asked with GET */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    graphqlPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphQLRequest"] | components["schemas"]["GraphQLRequest"][];
+            };
+        };
+        responses: {
+            /** @description The result (one per operation of a batch) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"] | components["schemas"]["GraphQLResponse"][];
+                };
+            };
+            /** @description The operation could not run; `errors` say why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
         };
     };
     getLiveness: {
