@@ -323,6 +323,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/products/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a variant to a product with options (admin)
+         * @description The variant takes one value of every option of the product (422
+         *     naming `options` otherwise); its SKU is unique across products and
+         *     variants (409), as is its combination of values among the product's
+         *     live variants (409). Without `price` it sells at the product's price.
+         *     Answers the product with its variants; `variant_id` names the new one.
+         */
+        post: operations["createVariant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/products/{id}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a product's price list in other currencies (admin)
+         * @description Explicit prices, not a conversion. Each currency at most once, never
+         *     the product's own (its `price` is that); amounts as for `price`.
+         *     An empty list removes every other currency.
+         */
+        put: operations["putProductPrices"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/variants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a variant (admin)
+         * @description The variant is archived: it leaves the product and can no longer be
+         *     bought, while orders keep naming it. Repeating is a no-op 200.
+         */
+        delete: operations["deleteVariant"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a variant (admin)
+         * @description Any field of the create; `price: null` returns the variant to the
+         *     product's price; `stock` may not go below the units reserved (409)
+         *     and is audited; `prices` replaces the variant's own price list.
+         */
+        patch: operations["updateVariant"];
+        trace?: never;
+    };
     "/categories": {
         parameters: {
             query?: never;
@@ -352,7 +431,9 @@ export interface paths {
         put?: never;
         /**
          * Create a cart
-         * @description A guest cart with an unguessable id, or the signed-in user's cart.
+         * @description A guest cart with an unguessable id, or the signed-in user's cart, in
+         *     one currency: the storefront's choice, else the store default (USD).
+         *     Every line is priced from the catalog's price list in it.
          */
         post: operations["createCart"];
         delete?: never;
@@ -391,7 +472,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a product to a cart */
+        /**
+         * Add a product (or one of its variants) to a cart
+         * @description `variant_id` is required (422) for a product with options and refused
+         *     (422) when it is not a variant of the product; a product without
+         *     options is bought with `product_id` alone. A product without a price
+         *     in the cart's currency is 422 naming it.
+         */
         post: operations["addCartItem"];
         delete?: never;
         options?: never;
@@ -405,6 +492,7 @@ export interface paths {
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
+                /** @description the line: its variant_id, or its product_id when it has no variant */
                 product_id: string;
             };
             cookie?: never;
@@ -1312,6 +1400,8 @@ export interface components {
             attributes?: components["schemas"]["ProductAttributes"];
             /** @description a category slug, instead of `category_id` */
             category?: string;
+            /** @description e.g. [{"name": "size", "values": ["S", "M"]}]; a product with options sells only its variants */
+            options?: components["schemas"]["ProductOption"][];
         };
         ProductPatch: {
             sku?: string;
@@ -1325,6 +1415,8 @@ export interface components {
             status?: components["schemas"]["ProductStatus"];
             images?: string[];
             attributes?: components["schemas"]["ProductAttributes"];
+            /** @description new options must keep every live variant valid (409 otherwise) */
+            options?: components["schemas"]["ProductOption"][];
         };
         Product: {
             /** Format: uuid */
@@ -1346,6 +1438,101 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            options: components["schemas"]["ProductOption"][];
+            /** @description the live variants (empty for a product without options); stock and available of a product with options are their sums */
+            variants: components["schemas"]["Variant"][];
+        };
+        /** @description a product after a variant or price-list write */
+        ProductWrite: {
+            /** Format: uuid */
+            id: string;
+            sku: string;
+            name: string;
+            description: string;
+            /** Format: uuid */
+            category_id: string;
+            price: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            status: components["schemas"]["ProductStatus"];
+            images: string[];
+            attributes: components["schemas"]["ProductAttributes"];
+            /** @description stock not reserved */
+            available: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            options: components["schemas"]["ProductOption"][];
+            /** @description the live variants (empty for a product without options); stock and available of a product with options are their sums */
+            variants: components["schemas"]["Variant"][];
+            /** @description the product's price list in other currencies */
+            prices?: components["schemas"]["PriceEntry"][];
+            /**
+             * Format: uuid
+             * @description the variant created or changed
+             */
+            variant_id?: string;
+        };
+        ProductOption: {
+            name: string;
+            values: string[];
+        };
+        PriceEntry: {
+            currency: components["schemas"]["Currency"];
+            amount: components["schemas"]["Money"];
+        };
+        Variant: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            product_id: string;
+            sku: string;
+            /** @description one value of every option of the product, e.g. {"size": "M", "color": "red"} */
+            options: {
+                [key: string]: string;
+            };
+            /** @description in `currency`; the product's price when the variant has none of its own */
+            price: components["schemas"]["Money"] | null;
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            available: number;
+            /** @enum {string} */
+            status: "active" | "archived";
+            images: string[];
+            attributes: components["schemas"]["VariantAttributes"];
+        };
+        VariantAttributes: {
+            brand?: string;
+            color?: string;
+            size?: string;
+            weight_grams?: number;
+            custom?: {
+                [key: string]: unknown;
+            };
+        };
+        VariantCreate: {
+            sku: string;
+            options: {
+                [key: string]: string;
+            };
+            price?: components["schemas"]["Money"] | null;
+            /** @default 0 */
+            stock: number;
+            prices?: components["schemas"]["PriceEntry"][];
+            images?: string[];
+            attributes?: components["schemas"]["VariantAttributes"];
+        };
+        VariantPatch: {
+            sku?: string;
+            options?: {
+                [key: string]: string;
+            };
+            price?: components["schemas"]["Money"] | null;
+            stock?: number;
+            prices?: components["schemas"]["PriceEntry"][];
+            images?: string[];
+            attributes?: components["schemas"]["VariantAttributes"];
         };
         ProductList: {
             items?: components["schemas"]["Product"][];
@@ -1374,6 +1561,11 @@ export interface components {
         CartItem: {
             /** Format: uuid */
             product_id: string;
+            /**
+             * Format: uuid
+             * @description null for a product without options
+             */
+            variant_id: string | null;
             sku: string;
             name: string;
             unit_price: components["schemas"]["Money"];
@@ -1423,6 +1615,11 @@ export interface components {
         OrderLine: {
             /** Format: uuid */
             product_id: string;
+            /**
+             * Format: uuid
+             * @description null for a product without options
+             */
+            variant_id: string | null;
             sku: string | null;
             name: string | null;
             unit_price: components["schemas"]["Money"];
@@ -2289,6 +2486,13 @@ export interface operations {
                 category_id?: string;
                 min_price?: components["schemas"]["Money"];
                 max_price?: components["schemas"]["Money"];
+                /**
+                 * @description The price list to answer in: every product shows its price in this
+                 *     currency (its own price when the currency is its own), price bounds
+                 *     and sorting use it, and products without a price in it are left out.
+                 *     Default: each product's own price (USD for price bounds).
+                 */
+                currency?: components["schemas"]["Currency"];
                 /** @description draft and archived: admins only */
                 status?: components["schemas"]["ProductStatus"];
                 sort?: "newest" | "price_asc" | "price_desc" | "name";
@@ -2350,7 +2554,14 @@ export interface operations {
     };
     getProduct: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer in this currency's price list (the product's own price when
+                 *     it is its currency); a currency the product has no price in is 422
+                 *     naming `currency`.
+                 */
+                currency?: components["schemas"]["Currency"];
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -2359,7 +2570,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The product */
+            /** @description The product, with its options and variants */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2369,6 +2580,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     archiveProduct: {
@@ -2466,6 +2678,11 @@ export interface operations {
                     /** @description units added (negative: removed) */
                     delta: number;
                     reason: string;
+                    /**
+                     * Format: uuid
+                     * @description the variant whose stock moves; required (422) for a product with options
+                     */
+                    variant_id?: string | null;
                 };
             };
         };
@@ -2481,6 +2698,8 @@ export interface operations {
                         id: string;
                         /** Format: uuid */
                         product_id: string;
+                        /** Format: uuid */
+                        variant_id: string | null;
                         delta: number;
                         reason: string;
                         stock: number;
@@ -2489,6 +2708,130 @@ export interface operations {
                         /** Format: date-time */
                         created_at: string;
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    createVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VariantCreate"];
+            };
+        };
+        responses: {
+            /** @description The product after the change */
+            201: {
+                headers: {
+                    /** @description the variant: /api/v1/variants/ID */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductWrite"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    putProductPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    prices: components["schemas"]["PriceEntry"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The product after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductWrite"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    deleteVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductWrite"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VariantPatch"];
+            };
+        };
+        responses: {
+            /** @description The product after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductWrite"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2566,7 +2909,9 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": {
+                    currency?: components["schemas"]["Currency"] | null;
+                };
             };
         };
         responses: {
@@ -2624,6 +2969,8 @@ export interface operations {
                 "application/json": {
                     /** Format: uuid */
                     product_id: string;
+                    /** Format: uuid */
+                    variant_id?: string | null;
                     quantity: number;
                 };
             };
@@ -2650,6 +2997,7 @@ export interface operations {
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
+                /** @description the line: its variant_id, or its product_id when it has no variant */
                 product_id: string;
             };
             cookie?: never;
@@ -2674,6 +3022,7 @@ export interface operations {
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
+                /** @description the line: its variant_id, or its product_id when it has no variant */
                 product_id: string;
             };
             cookie?: never;
