@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The API documents' own checks (no servers needed; a few seconds):
-#   1. Redocly CLI lints api/openapi.yaml and api/sandbox.yaml with its
+#   1. Redocly CLI lints api/openapi.yaml, api/sandbox.yaml and
+#      api/sandbox-mail.yaml with its
 #      recommended rules plus ours (redocly.yaml): no error, no warning.
 #   2. Every object schema says whether it is closed
 #      (tests/contract/check-document.mjs).

@@ -19,7 +19,7 @@ usage: scripts/test.sh [--build-dir DIR] [--no-unit] [--no-system] [--keep-infra
 
 Runs the test suites of ShopSphere against the test profile (var/test):
   0. the API documents (scripts/api-check.sh): Redocly CLI lints
-     api/openapi.yaml and api/sandbox.yaml (no errors, no warnings), every
+     api/openapi.yaml and api/sandbox*.yaml (no errors, no warnings), every
      object schema is closed, web/api/*.d.ts match the documents, and the
      contract check's own tests pass
   1. starts PostgreSQL, Redis, RabbitMQ on the test ports (scripts/infra.sh)
@@ -31,7 +31,7 @@ Runs the test suites of ShopSphere against the test profile (var/test):
      waits for http://127.0.0.1:18080/healthz
   5. system tests: node --test tests/system/ (every *.test.mjs); every
      request and answer through the gateway, the probes and the sandboxes is
-     checked against api/openapi.yaml and api/sandbox.yaml (docs/api.md)
+     checked against api/openapi.yaml and api/sandbox*.yaml (docs/api.md)
      then (full runs only, not with --only) every documented operation must
      have been exercised, save those api/untested-operations.txt names
   6. stops the platform (SIGTERM)

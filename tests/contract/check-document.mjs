@@ -69,7 +69,7 @@ export function documentProblems(doc) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const files = process.argv.length > 2 ? process.argv.slice(2) : ['api/openapi.yaml', 'api/sandbox.yaml'];
+  const files = process.argv.length > 2 ? process.argv.slice(2) : ['api/openapi.yaml', 'api/sandbox.yaml', 'api/sandbox-mail.yaml'];
   let bad = 0;
   for (const f of files) {
     const path = f.startsWith('/') ? f : `${ROOT}/${f}`;

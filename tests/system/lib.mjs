@@ -41,13 +41,15 @@ export async function call(url, { method = 'GET', headers = {}, body, raw } = {}
 // --- the API contract ------------------------------------------------------------
 // Every exchange of call() is checked against the OpenAPI documents
 // (api/openapi.yaml through the gateway, on a service's own port and for
-// every port's probes, api/sandbox.yaml for the simulated external
+// every port's probes, api/sandbox.yaml and api/sandbox-mail.yaml for the simulated external
 // systems): a status, field,
 // type or parameter the document does not describe fails the test. Not
 // checked: the gateway's static web files and the services' internal API
 // (docs/internal-api.md), which are not part of the public contract.
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
-const SANDBOXES = new Set(['sandbox-payment', 'sandbox-courier', 'sandbox-mail']);
+const SANDBOXES = {
+  'sandbox-payment': 'sandbox.yaml', 'sandbox-courier': 'sandbox.yaml', 'sandbox-mail': 'sandbox-mail.yaml',
+};
 
 function documentFor(url) {
   const u = new URL(url);
@@ -56,7 +58,7 @@ function documentFor(url) {
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') return null;
   if (name === undefined) return null;
   if (PROBES.has(u.pathname)) return 'openapi.yaml'; // every port's probes
-  if (SANDBOXES.has(name)) return 'sandbox.yaml';
+  if (SANDBOXES[name]) return SANDBOXES[name];
   if (name === 'gateway') {
     if (u.pathname === '/api' || u.pathname.startsWith('/api/')) return 'openapi.yaml';
     if (u.pathname.startsWith('/.well-known/') || u.pathname === '/graphql') return 'openapi.yaml';

@@ -87,9 +87,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's notification preferences */
+        /**
+         * The user's notification preferences
+         * @description Per channel and category. Defaults: everything on but marketing. Security mail (password reset) and the in-app feed are not subject to them. Answered by the notification service.
+         */
         get: operations["getNotificationPreferences"];
-        /** Replace the user's notification preferences */
+        /**
+         * Change the user's notification preferences
+         * @description The channels and keys given replace the stored ones; those left out keep their value. Only known channels (email, sms, push) and keys (marketing, order_updates) with boolean values: anything else is 422 naming the field (`email.order_updates`), and nothing is stored.
+         */
         put: operations["putNotificationPreferences"];
         post?: never;
         delete?: never;
@@ -815,14 +821,75 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Approved reviews of a product, with the rating summary */
+        /**
+         * Approved reviews of a product, with the rating summary
+         * @description Only approved reviews. The summary (average rounded half-up to one
+         *     decimal, count, histogram with the keys "1" to "5") counts approved
+         *     reviews only. An unknown product has no reviews (an empty page).
+         */
         get: operations["listProductReviews"];
         put?: never;
         /**
          * Review a product you bought
-         * @description One review per user and product; it starts `pending` until a moderator approves it.
+         * @description Only a customer with a confirmed (not cancelled, not fully refunded)
+         *     order of the product may review it (else 403); one review per user
+         *     and product (else 409). It starts `pending` until a moderator
+         *     approves it, unless SHOPSPHERE_REVIEW_AUTO_APPROVE is on and it has
+         *     no automatic flag.
          */
-        post: operations["createReview"];
+        post: operations["createProductReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One review
+         * @description An approved review is public; a pending or rejected one only for its author and moderators (else 404).
+         */
+        get: operations["getReview"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete your review
+         * @description The author (or an admin, which is audited); anyone else gets 404. An approved review leaves the rating.
+         */
+        delete: operations["deleteReview"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit your review
+         * @description The author only (anyone else gets 404). The edited review goes back to `pending` and leaves the rating until approved again.
+         */
+        patch: operations["updateReview"];
+        trace?: never;
+    };
+    "/reviews/{id}/helpful": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an approved review helpful
+         * @description One vote per user (a second is 409); not on your own review (403).
+         */
+        post: operations["voteReviewHelpful"];
         delete?: never;
         options?: never;
         head?: never;
@@ -836,8 +903,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reviews by status (moderator) */
-        get: operations["adminListReviews"];
+        /**
+         * Reviews by status, with their automatic flags (moderator or admin)
+         * @description `pending` (the default) oldest first, the others newest first.
+         */
+        get: operations["listReviewsForModeration"];
         put?: never;
         post?: never;
         delete?: never;
@@ -857,7 +927,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve a review (moderator) */
+        /**
+         * Approve a review (moderator or admin)
+         * @description From `pending` or `rejected`; an approved review is 409. Recorded in the audit log.
+         */
         post: operations["approveReview"];
         delete?: never;
         options?: never;
@@ -876,7 +949,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject a review (moderator) */
+        /**
+         * Reject a review with a reason (moderator or admin)
+         * @description From `pending` or `approved` (taken down); a rejected review is 409. Recorded in the audit log.
+         */
         post: operations["rejectReview"];
         delete?: never;
         options?: never;
@@ -891,8 +967,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Full-text product search with facets (typo tolerant) */
-        get: operations["search"];
+        /**
+         * Full-text product search with disjunctive facets (typo tolerant)
+         * @description Only active products. Words are stemmed, the last one is matched as a prefix (search as you type), a word the catalog does not know is corrected within one typo from 5 letters and two from 9 (`corrected_query`), and admin synonym groups widen the query. Each facet counts the products that pass every filter but its own. An empty `q` lists the catalog, most popular first. Unknown parameters are refused (422 naming them).
+         */
+        get: operations["searchProducts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -908,8 +987,91 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Completions for what is being typed */
+        /**
+         * Completions for what is being typed (products, brands, categories)
+         * @description Answered from memory: up to 3 categories and 3 brands, then products, each kind most popular first, whose words start with `q`.
+         */
         get: operations["searchSuggest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/search/synonyms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The synonym groups (admin) */
+        get: operations["getSearchSynonyms"];
+        /**
+         * Replace the synonym groups (admin)
+         * @description Each group has 2 to 10 terms of 1 to 60 characters and 1 to 3 words; at most 200 groups. Terms are stored lowercased. Searches use the new groups within about a second.
+         */
+        put: operations["putSearchSynonyms"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/search/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild the search index from the catalog (admin)
+         * @description Starts a job (or returns the one already running). Searches are answered from the old index until the new one is swapped in.
+         */
+        post: operations["startSearchReindex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/search/reindex/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** Progress of a reindex job (admin) */
+        get: operations["getSearchReindex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/search/queries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Top and zero-result search queries (admin)
+         * @description Searches counted per normalized query (lowercase words) per UTC day, first pages only; `from` (inclusive) and `to` (exclusive) are dates, by default the last 30 days.
+         */
+        get: operations["getSearchQueries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -961,8 +1123,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user's in-app feed */
+        /**
+         * The signed-in user's in-app feed
+         * @description Newest first, with the number of unread notifications. An order event (confirmed, shipped, delivered, cancelled, refunded) makes one notification.
+         */
         get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one notification read
+         * @description Repeating it keeps the first `read_at`. Another user's notification is 404.
+         */
+        post: operations["markNotificationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * New in-app notifications as server-sent events
+         * @description A long-lived `text/event-stream` (send `Accept: text/event-stream`; the gateway passes it on unbuffered and uncached). It opens with `retry: 3000` and a `: connected` comment; each new notification is a frame `id: <notification id>`, `event: notification`, `data: <the Notification as JSON>`; a `: keep-alive` comment comes every 15 s without one. A client that reconnects reads GET /notifications for what it missed.
+         */
+        get: operations["streamNotifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1434,6 +1639,10 @@ export interface components {
             attributes: components["schemas"]["ProductAttributes"];
             /** @description stock not reserved */
             available: number;
+            /** @description the average of the approved reviews, one decimal, half-up; null when none */
+            rating_average?: string | null;
+            /** @description the number of approved reviews */
+            rating_count?: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1459,6 +1668,10 @@ export interface components {
             attributes: components["schemas"]["ProductAttributes"];
             /** @description stock not reserved */
             available: number;
+            /** @description the average of the approved reviews, one decimal, half-up; null when none */
+            rating_average?: string | null;
+            /** @description the number of approved reviews */
+            rating_count?: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1812,37 +2025,152 @@ export interface components {
         ReviewStatus: "pending" | "approved" | "rejected";
         Review: {
             /** Format: uuid */
-            id?: string;
+            id: string;
             /** Format: uuid */
-            product_id?: string;
+            product_id: string;
             /** Format: uuid */
-            user_id?: string;
+            user_id: string;
+            /** @description e.g. "Ada L." (first name, last initial) or the username */
+            author_name: string;
+            rating: number;
+            title: string;
+            body: string;
+            status: components["schemas"]["ReviewStatus"];
+            /** @description the author has a confirmed order of the product */
+            verified_purchase: boolean;
+            helpful_count: number;
+            /** @description automatic flags for the moderator (never auto-approved when any) */
+            flags: components["schemas"]["ReviewFlag"][];
+            /** @description the moderator's reason when rejected */
+            reject_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ReviewFlag: {
+            /** @enum {string} */
+            code: "profanity" | "link" | "shouting" | "duplicate";
+            reason: string;
+        };
+        ReviewCreate: {
+            rating: number;
+            title: string;
+            body: string;
+        };
+        ReviewUpdate: {
             rating?: number;
             title?: string;
             body?: string;
-            status?: components["schemas"]["ReviewStatus"];
-            /** Format: date-time */
-            created_at?: string;
+        };
+        RatingHistogram: {
+            1: number;
+            2: number;
+            3: number;
+            4: number;
+            5: number;
         };
         ReviewList: {
-            items?: components["schemas"]["Review"][];
-            /** @description decimal, e.g. "4.3" */
-            rating_average?: string | null;
-            rating_count?: number;
-            next_cursor?: string | null;
+            items: components["schemas"]["Review"][];
+            next_cursor: string | null;
+            /** @description one decimal, rounded half-up, e.g. "4.3"; null when none */
+            rating_average: string | null;
+            rating_count: number;
+            rating_histogram: components["schemas"]["RatingHistogram"];
+        };
+        ReviewQueue: {
+            items: components["schemas"]["Review"][];
+            next_cursor: string | null;
         };
         Facet: {
-            value?: string;
-            count?: number;
+            value: string;
+            count: number;
         }[];
+        /** @description A product as the catalog renders it, plus its relevance and rating */
+        SearchItem: {
+            /** Format: uuid */
+            id: string;
+            sku: string;
+            name: string;
+            description?: string;
+            /** Format: uuid */
+            category_id?: string;
+            price: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            stock?: number;
+            status?: components["schemas"]["ProductStatus"];
+            images?: string[];
+            attributes?: components["schemas"]["ProductAttributes"];
+            /** @description stock not reserved */
+            available?: number;
+            /** @description the average of the approved reviews, one decimal, half-up; null when none */
+            rating_average: string | null;
+            /** @description the number of approved reviews */
+            rating_count: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            options?: components["schemas"]["ProductOption"][];
+            /** @description the live variants (empty for a product without options); stock and available of a product with options are their sums */
+            variants?: components["schemas"]["Variant"][];
+            /** @description never rises down a relevance-ordered list */
+            score: number;
+        };
         SearchResult: {
-            items?: components["schemas"]["Product"][];
-            total?: number;
-            facets?: {
-                brand?: components["schemas"]["Facet"];
-                color?: components["schemas"]["Facet"];
-                category?: components["schemas"]["Facet"];
+            items: components["schemas"]["SearchItem"][];
+            /** @description products matching q and every filter */
+            total: number;
+            facets: {
+                brand: components["schemas"]["Facet"];
+                color: components["schemas"]["Facet"];
+                size: components["schemas"]["Facet"];
+                category: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                    count: number;
+                }[];
+                /** @description fixed buckets [0, 25), [25, 50), [50, 100), [100, 200), [200, 500), [500, ...) */
+                price: {
+                    from: components["schemas"]["Money"];
+                    /** @description exclusive; null for the last bucket */
+                    to: string | null;
+                    count: number;
+                }[];
             };
+            /** @description the query with its typos fixed; null when none was */
+            corrected_query: string | null;
+        };
+        SynonymGroups: {
+            /**
+             * @example [
+             *       [
+             *         "tee",
+             *         "t-shirt"
+             *       ],
+             *       [
+             *         "sofa",
+             *         "couch"
+             *       ]
+             *     ]
+             */
+            groups: string[][];
+        };
+        ReindexJob: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "done" | "failed";
+            /** @description products to read (an estimate while running) */
+            total: number;
+            /** @description products read so far */
+            done: number;
+            error: string | null;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
         };
         RecommendationList: {
             items?: {
@@ -1858,20 +2186,39 @@ export interface components {
         };
         Notification: {
             /** Format: uuid */
-            id?: string;
-            /** @example order_confirmed */
-            type?: string;
-            title?: string;
-            body?: string;
-            read?: boolean;
+            id: string;
+            /** @enum {string} */
+            kind: "order_confirmed" | "order_shipped" | "order_delivered" | "order_cancelled" | "refund_issued";
+            title: string;
+            body: string;
+            data: {
+                /** Format: uuid */
+                order_id?: string;
+            };
+            read: boolean;
             /** Format: date-time */
-            created_at?: string;
+            read_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        NotificationChannelPreferences: {
+            marketing: boolean;
+            order_updates: boolean;
         };
         NotificationPreferences: {
-            email?: boolean;
-            sms?: boolean;
-            push?: boolean;
+            email: components["schemas"]["NotificationChannelPreferences"];
+            sms: components["schemas"]["NotificationChannelPreferences"];
+            push: components["schemas"]["NotificationChannelPreferences"];
+        };
+        /** @description any subset of the channels, each any subset of its keys */
+        NotificationPreferencesUpdate: {
+            email?: components["schemas"]["NotificationChannelPreferencesUpdate"];
+            sms?: components["schemas"]["NotificationChannelPreferencesUpdate"];
+            push?: components["schemas"]["NotificationChannelPreferencesUpdate"];
+        };
+        NotificationChannelPreferencesUpdate: {
             marketing?: boolean;
+            order_updates?: boolean;
         };
     };
     responses: {
@@ -2218,7 +2565,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NotificationPreferences"];
+                "application/json": components["schemas"]["NotificationPreferencesUpdate"];
             };
         };
         responses: {
@@ -3572,6 +3919,7 @@ export interface operations {
     listProductReviews: {
         parameters: {
             query?: {
+                sort?: "newest" | "helpful" | "rating_desc" | "rating_asc";
                 limit?: components["parameters"]["Limit"];
                 /** @description the `next_cursor` of the previous page */
                 cursor?: components["parameters"]["Cursor"];
@@ -3593,10 +3941,13 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
         };
     };
-    createReview: {
+    createProductReview: {
         parameters: {
             query?: never;
             header?: never;
@@ -3607,15 +3958,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    rating: number;
-                    title: string;
-                    body: string;
-                };
+                "application/json": components["schemas"]["ReviewCreate"];
             };
         };
         responses: {
-            /** @description The review (pending) */
+            /** @description The review */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3632,7 +3979,111 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
         };
     };
-    adminListReviews: {
+    getReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewUpdate"];
+            };
+        };
+        responses: {
+            /** @description The review */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    voteReviewHelpful: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review with its new helpful_count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    listReviewsForModeration: {
         parameters: {
             query?: {
                 status?: components["schemas"]["ReviewStatus"];
@@ -3652,11 +4103,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReviewList"];
+                    "application/json": components["schemas"]["ReviewQueue"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     approveReview: {
@@ -3679,10 +4131,12 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     rejectReview: {
@@ -3694,7 +4148,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
         responses: {
             /** @description The review */
             200: {
@@ -3705,22 +4165,29 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
         };
     };
-    search: {
+    searchProducts: {
         parameters: {
             query?: {
                 q?: string;
+                /** @description the category and its descendants */
                 category_id?: string;
                 brand?: string;
                 color?: string;
+                size?: string;
                 min_price?: components["schemas"]["Money"];
                 max_price?: components["schemas"]["Money"];
-                sort?: "relevance" | "price_asc" | "price_desc" | "newest";
+                /** @description only products priced in this currency */
+                currency?: components["schemas"]["Currency"];
+                in_stock?: "true" | "false";
+                sort?: "relevance" | "price_asc" | "price_desc" | "newest" | "rating";
                 limit?: components["parameters"]["Limit"];
                 offset?: number;
             };
@@ -3739,13 +4206,14 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResult"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     searchSuggest: {
         parameters: {
             query: {
                 q: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3760,10 +4228,151 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: string[];
+                        items: {
+                            text: string;
+                            /** @enum {string} */
+                            type: "product" | "brand" | "category";
+                            /** @description the product or category id; for a brand, the brand itself (what `brand=` takes) */
+                            id: string;
+                        }[];
                     };
                 };
             };
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getSearchSynonyms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SynonymGroups"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    putSearchSynonyms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SynonymGroups"];
+            };
+        };
+        responses: {
+            /** @description The groups as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SynonymGroups"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    startSearchReindex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexJob"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getSearchReindex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexJob"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getSearchQueries: {
+        parameters: {
+            query?: {
+                kind?: "top" | "zero_results";
+                from?: string;
+                to?: string;
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queries, most searched first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            query: string;
+                            /** @description searches (top) or searches without a result (zero_results) */
+                            count: number;
+                            /** Format: date-time */
+                            last_searched_at: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
         };
     };
@@ -3817,8 +4426,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description the `next_cursor` of the previous page */
-                cursor?: components["parameters"]["Cursor"];
+                /** @description the `next_cursor` of the previous page (a notification id) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3833,9 +4442,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: components["schemas"]["Notification"][];
-                        next_cursor?: string | null;
+                        items: components["schemas"]["Notification"][];
+                        next_cursor: string | null;
+                        unread_count: number;
                     };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    markNotificationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the notification's id (a UUID; anything else is 422) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification, read */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    streamNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             401: components["responses"]["Unauthenticated"];
