@@ -154,3 +154,20 @@ test('the sandbox courier: quote, book (idempotent by reference), track', async 
   assert.equal(tracked.status, 200, tracked.text);
   assert.equal(tracked.body.events[0].status, 'label_created');
 });
+
+test('the sandbox mail server: a welcome mail in the inbox, read by id', async () => {
+  const MAIL = serviceUrl('sandbox-mail');
+  const id = rand();
+  const email = `contract-mail-${id}@example.com`;
+  const made = await call(`${API}/users`, {
+    method: 'POST', body: { email, password: 'Correct-Horse-Battery-42', username: `cm_${id}` },
+  });
+  assert.equal(made.status, 201, made.text);
+  const inbox = await eventually(async () => {
+    const r = await call(`${MAIL}/messages?to=${encodeURIComponent(email)}`);
+    return r.status === 200 && r.body.items.length > 0 ? r : null;
+  }, 30000, 250);
+  const one = await call(`${MAIL}/messages/${inbox.body.items[0].id}`);
+  assert.equal(one.status, 200, one.text);
+  assert.equal(one.body.to, email);
+});

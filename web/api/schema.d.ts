@@ -1249,7 +1249,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                service: "user" | "product" | "cart" | "order" | "payment" | "shipping" | "review" | "notification" | "admin" | "auth" | "search" | "recommendation" | "sandbox-payment" | "sandbox-courier";
+                service: "user" | "product" | "cart" | "order" | "payment" | "shipping" | "review" | "notification" | "admin" | "auth" | "search" | "recommendation" | "sandbox-payment" | "sandbox-courier" | "sandbox-mail";
             };
             cookie?: never;
         };
@@ -4635,7 +4635,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                service: "user" | "product" | "cart" | "order" | "payment" | "shipping" | "review" | "notification" | "admin" | "auth" | "search" | "recommendation" | "sandbox-payment" | "sandbox-courier";
+                service: "user" | "product" | "cart" | "order" | "payment" | "shipping" | "review" | "notification" | "admin" | "auth" | "search" | "recommendation" | "sandbox-payment" | "sandbox-courier" | "sandbox-mail";
             };
             cookie?: never;
         };
