@@ -29,7 +29,9 @@ Runs the test suites of ShopSphere against the test profile (var/test):
   3. build/asan/shopsphere migrate
   4. build/asan/shopsphere up in the background (log: var/test/platform.log),
      waits for http://127.0.0.1:18080/healthz
-  5. system tests: node --test tests/system/ (every *.test.mjs); every
+  5. system tests: node --test tests/system/ (every *.test.mjs), then the
+     browser journeys of tests/e2e/ (Playwright in /usr/bin/chromium;
+     screenshots in var/<profile>/e2e/); in the system tests every
      request and answer through the gateway, the probes and the sandboxes is
      checked against api/openapi.yaml and api/sandbox*.yaml (docs/api.md)
      then (full runs only, not with --only) every documented operation must
@@ -46,7 +48,8 @@ just run `make test`).
   --no-system       skip the platform and the system tests
   --keep-infra      leave the test servers running afterwards
   --keep-data       start from the data an earlier run left (default: empty)
-  --only PATTERN    run only the system test files whose name contains PATTERN
+  --only PATTERN    run only the system and e2e test files whose name
+                    contains PATTERN
   --no-api          skip stage 0 (the API documents' checks)
 
 SHOPSPHERE_TEST_PROFILE=w1..w8 runs everything on a private set of ports
@@ -304,6 +307,23 @@ api_checks() {
 # dispatched in-process. A short smoke run: it starts, a registration (user
 # calls auth in-process) and a catalog read through the gateway work, and it
 # stops cleanly without sanitizer reports.
+# Browser journeys (tests/e2e, Playwright in Debian's Chromium) against the
+# same platform; screenshots under $SHOPSPHERE_VAR_DIR/e2e.
+e2e_tests() {
+  local files=()
+  mapfile -t files < <(find tests/e2e -name "*${ONLY}*.test.mjs" -type f 2>/dev/null | sort)
+  if ((${#files[@]} == 0)); then
+    echo "test: no tests/e2e/*${ONLY}*.test.mjs"
+    return 0
+  fi
+  local log="$SHOPSPHERE_VAR_DIR/e2e.log" rc=0 n
+  run_logged "$log" node --test --test-concurrency=1 "${files[@]}" || rc=$?
+  n="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_PASSED=$((N_PASSED + ${n:-0}))
+  n="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_FAILED=$((N_FAILED + ${n:-0}))
+  n="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_SKIPPED=$((N_SKIPPED + ${n:-0}))
+  return "$rc"
+}
+
 one_process_smoke() {
   local log="$SHOPSPHERE_VAR_DIR/one-process.log" pid rc=0 code="" t0=$SECONDS
   : >"$log"
@@ -417,6 +437,7 @@ if ((RUN_SYSTEM)); then
       else
         stage_skip coverage "--only"
       fi
+      run_stage e2e e2e_tests || true
       run_stage shutdown stop_platform || true
       run_stage one-process one_process_smoke || true
     else

@@ -1089,7 +1089,15 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Bought together with, and similar to, a product */
+        /**
+         * Bought together with, and similar to, a product
+         * @description Precomputed lists: `bought_together` ranks products by the cosine of
+         *     co-purchase counts (filled up with similar products when few were
+         *     bought with it), `similar` blends co-views with content similarity
+         *     (category, brand, price band, color, size). Never the product itself,
+         *     an archived or an out-of-stock product. An id the service does not
+         *     know is 404.
+         */
         get: operations["getProductRecommendations"];
         put?: never;
         post?: never;
@@ -1106,10 +1114,58 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Personal recommendations (popular products for a new user) */
+        /**
+         * Personal recommendations (trending products for a new user)
+         * @description The user's ALS list and the neighbours of what they bought and
+         *     viewed (`reason: personal`), filled up with trending products. Never
+         *     a product the user already bought.
+         */
         get: operations["getMyRecommendations"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/trending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trending products (time-decayed popularity)
+         * @description Purchases, adds to cart and views, each decaying with a 72-hour
+         *     half-life; the newest products (`reason: new`) fill up a short list.
+         */
+        get: operations["getTrendingRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a clickstream event (a view or an add to cart)
+         * @description Anonymous (by `session_id`) or signed in (the user comes from the
+         *     token when one is sent; a bad token is 401). Views of one session or
+         *     user within 30 minutes count as co-views.
+         */
+        post: operations["recordRecommendationEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2173,16 +2229,38 @@ export interface components {
             finished_at: string | null;
         };
         RecommendationList: {
-            items?: {
-                /** Format: uuid */
-                product_id?: string;
-                name?: string;
-                price?: components["schemas"]["Money"];
-                currency?: components["schemas"]["Currency"];
-                /** @enum {string} */
-                reason?: "bought_together" | "similar" | "popular" | "personal";
-                score?: number;
-            }[];
+            items: components["schemas"]["RecommendationItem"][];
+        };
+        /** @description A product as the catalog renders it, plus `score` and `reason`. */
+        RecommendationItem: {
+            /** Format: uuid */
+            id: string;
+            sku: string;
+            name: string;
+            description: string;
+            /** Format: uuid */
+            category_id: string;
+            price: components["schemas"]["Money"];
+            currency: components["schemas"]["Currency"];
+            stock: number;
+            /** @description stock not reserved (never 0 here) */
+            available: number;
+            /** @constant */
+            status: "active";
+            images: string[];
+            attributes: components["schemas"]["ProductAttributes"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description as in the catalog (empty for a product without options) */
+            options?: components["schemas"]["ProductOption"][];
+            /** @description as in the catalog; stock and available of a product with options are their sums */
+            variants?: components["schemas"]["Variant"][];
+            /** @description higher is better; comparable within one reason */
+            score: number;
+            /** @enum {string} */
+            reason: "bought_together" | "similar" | "personal" | "trending" | "new";
         };
         Notification: {
             /** Format: uuid */
@@ -4378,7 +4456,10 @@ export interface operations {
     };
     getProductRecommendations: {
         parameters: {
-            query?: never;
+            query?: {
+                kind?: "bought_together" | "similar";
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -4387,7 +4468,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Recommendations */
+            /** @description Recommendations, best first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4397,20 +4478,22 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
-            504: components["responses"]["Timeout"];
         };
     };
     getMyRecommendations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Recommendations */
+            /** @description Recommendations, best first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4420,6 +4503,69 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTrendingRecommendations: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Trending products, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationList"];
+                };
+            };
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordRecommendationEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "view" | "add_to_cart";
+                    /** Format: uuid */
+                    product_id: string;
+                    session_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "accepted";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listNotifications: {
