@@ -3,8 +3,9 @@
 # (var/test, PostgreSQL 54321, Redis 63791, RabbitMQ 56721, services on
 # 18080+), so a running `make run` (dev profile) is never touched.
 #
-# Stages: infra -> unit (ctest) -> migrate -> platform (shopsphere up) ->
-# system (node --test) -> shutdown. A failed stage fails the run; later
+# Stages: api (the API documents' checks) -> infra -> unit (ctest) ->
+# migrate -> platform (shopsphere up) -> system (node --test, every exchange
+# checked against api/*.yaml) -> coverage -> shutdown. A failed stage fails the run; later
 # stages that depend on it are skipped. Clean-up always runs (trap).
 set -euo pipefail
 
@@ -14,9 +15,13 @@ cd "$ROOT"
 usage() {
   cat <<'EOF'
 usage: scripts/test.sh [--build-dir DIR] [--no-unit] [--no-system] [--keep-infra]
-                      [--keep-data]
+                      [--keep-data] [--only PATTERN] [--no-api]
 
 Runs the test suites of ShopSphere against the test profile (var/test):
+  0. the API documents (scripts/api-check.sh): Redocly CLI lints
+     api/openapi.yaml and api/sandbox*.yaml (no errors, no warnings), every
+     object schema is closed, web/api/*.d.ts match the documents, and the
+     contract check's own tests pass
   1. starts PostgreSQL, Redis, RabbitMQ on the test ports (scripts/infra.sh)
      with empty data (what an earlier run left is removed)
   2. unit tests: ctest --test-dir build/asan --output-on-failure, then the
@@ -26,7 +31,11 @@ Runs the test suites of ShopSphere against the test profile (var/test):
      waits for http://127.0.0.1:18080/healthz
   5. system tests: node --test tests/system/ (every *.test.mjs), then the
      browser journeys of tests/e2e/ (Playwright in /usr/bin/chromium;
-     screenshots in var/<profile>/e2e/)
+     screenshots in var/<profile>/e2e/); in the system tests every
+     request and answer through the gateway, the probes and the sandboxes is
+     checked against api/openapi.yaml and api/sandbox*.yaml (docs/api.md)
+     then (full runs only, not with --only) every documented operation must
+     have been exercised, save those api/untested-operations.txt names
   6. stops the platform (SIGTERM)
   7. a smoke run of the other topology: serve --services=all (in-process
      calls), a registration and a catalog read, a clean stop
@@ -41,6 +50,7 @@ just run `make test`).
   --keep-data       start from the data an earlier run left (default: empty)
   --only PATTERN    run only the system and e2e test files whose name
                     contains PATTERN
+  --no-api          skip stage 0 (the API documents' checks)
 
 SHOPSPHERE_TEST_PROFILE=w1..w8 runs everything on a private set of ports
 and data (var/w1, ...), so several runs can share a machine.
@@ -53,6 +63,7 @@ EOF
 
 BUILD_DIR=build/asan
 RUN_UNIT=1
+RUN_API=1
 ONLY=""
 RUN_SYSTEM=1
 KEEP_INFRA=0
@@ -64,6 +75,7 @@ while (($#)); do
     --build-dir=*) BUILD_DIR="${1#*=}"; shift ;;
     --no-unit) RUN_UNIT=0; shift ;;
     --no-system) RUN_SYSTEM=0; shift ;;
+    --no-api) RUN_API=0; shift ;;
     --keep-infra) KEEP_INFRA=1; shift ;;
     --keep-data) KEEP_DATA=1; shift ;;
     --only) ONLY="$2"; shift 2 ;;
@@ -269,11 +281,25 @@ system_tests() {
     args+=(--test-concurrency=1)
   fi
   local log="$SHOPSPHERE_VAR_DIR/system.log" rc=0 n
+  # lib.mjs records each documented operation it checked here (coverage).
+  export SHOPSPHERE_CONTRACT_HITS="$SHOPSPHERE_VAR_DIR/contract-hits"
+  rm -rf "$SHOPSPHERE_CONTRACT_HITS"
   run_logged "$log" node "${args[@]}" "${files[@]}" || rc=$?
   # The runner's closing lines: "# pass N", "# fail N", "# skipped N".
   n="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_PASSED=$((N_PASSED + ${n:-0}))
   n="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_FAILED=$((N_FAILED + ${n:-0}))
   n="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_SKIPPED=$((N_SKIPPED + ${n:-0}))
+  return "$rc"
+}
+
+# The API documents' checks; the contract self-tests count with the rest.
+api_checks() {
+  local log="$SHOPSPHERE_VAR_DIR/api.log" rc=0 n
+  run_logged "$log" scripts/api-check.sh || rc=$?
+  n="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_PASSED=$((N_PASSED + ${n:-0}))
+  n="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n1)"; N_FAILED=$((N_FAILED + ${n:-0}))
+  # A lint or drift failure is one more failed test.
+  if ((rc != 0)) && [[ "${n:-0}" == 0 ]]; then N_FAILED=$((N_FAILED + 1)); fi
   return "$rc"
 }
 
@@ -383,6 +409,12 @@ start_infra() {
   scripts/infra.sh start all --profile "$TEST_PROFILE"
 }
 
+if ((RUN_API)); then
+  run_stage api api_checks || true
+else
+  stage_skip api "--no-api"
+fi
+
 if ! run_stage infra start_infra; then
   exit 1
 fi
@@ -400,6 +432,11 @@ if ((RUN_SYSTEM)); then
   if run_stage migrate "$BIN" migrate; then
     if run_stage platform start_platform; then
       run_stage system system_tests || true
+      if [[ -z "$ONLY" ]]; then
+        run_stage coverage node tests/contract/coverage.mjs "$SHOPSPHERE_VAR_DIR/contract-hits" || true
+      else
+        stage_skip coverage "--only"
+      fi
       run_stage e2e e2e_tests || true
       run_stage shutdown stop_platform || true
       run_stage one-process one_process_smoke || true

@@ -254,7 +254,7 @@ test('drafts are hidden from the storefront and shown to admins', async () => {
   const d = await newProduct({ status: 'draft' });
   assertEnvelope(await call(`${API}/products/${d.id}`), 404, 'NOT_FOUND');
   assert.equal((await call(`${API}/products/${d.id}`, { headers: admin })).status, 200);
-  assert.equal((await fetch(`${API}/products/${d.id}/image.svg`)).status, 404);
+  assert.equal((await call(`${API}/products/${d.id}/image.svg`)).status, 404);
   const pub = await call(`${API}/products?category_id=${category.id}&limit=100`);
   assert.ok(!pub.body.items.some((p) => p.id === d.id));
   const drafts = await call(`${API}/products?category_id=${category.id}&status=draft`, { headers: admin });
@@ -483,13 +483,13 @@ test('100 concurrent reservers of the last unit: exactly one wins, stock never n
 
 test('placeholder images are served as SVG under the product path', async () => {
   const p = await newProduct({ name: 'Fish & <Chips>', attributes: { color: 'Red' } });
-  const r = await fetch(`${API}/products/${p.id}/image.svg`);
+  const r = await call(`${API}/products/${p.id}/image.svg`);
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^image\/svg\+xml/);
-  const svg = await r.text();
+  const svg = r.text;
   assert.match(svg, /^<svg /);
   assert.match(svg, /Fish &amp; &lt;Chips&gt;/);
-  assert.equal((await fetch(`${API}/products/${randomUUID()}/image.svg`)).status, 404);
+  assert.equal((await call(`${API}/products/${randomUUID()}/image.svg`)).status, 404);
 });
 
 // The binary that runs the platform under test (scripts/test.sh records the

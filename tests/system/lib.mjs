@@ -2,6 +2,8 @@
 // small wrappers around fetch that keep the tests about behaviour.
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { checkExchange, contractFor } from '../contract/contract.mjs';
 
 export const BASE = process.env.SHOPSPHERE_TEST_BASE_URL ?? 'http://127.0.0.1:18080';
 export const PORT_BASE = Number(process.env.SHOPSPHERE_PORT_BASE ?? 18080);
@@ -31,7 +33,73 @@ export async function call(url, { method = 'GET', headers = {}, body, raw } = {}
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, body: json, text };
+  const out = { status: res.status, headers: res.headers, body: json, text };
+  checkContract({ method, url, headers: init.headers, body: init.body }, out);
+  return out;
+}
+
+// --- the API contract ------------------------------------------------------------
+// Every exchange of call() is checked against the OpenAPI documents
+// (api/openapi.yaml through the gateway, on a service's own port and for
+// every port's probes, api/sandbox.yaml and api/sandbox-mail.yaml for the simulated external
+// systems): a status, field,
+// type or parameter the document does not describe fails the test. Not
+// checked: the gateway's static web files and the services' internal API
+// (docs/internal-api.md), which are not part of the public contract.
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const SANDBOXES = {
+  'sandbox-payment': 'sandbox.yaml', 'sandbox-courier': 'sandbox.yaml', 'sandbox-mail': 'sandbox-mail.yaml',
+};
+
+function documentFor(url) {
+  const u = new URL(url);
+  const port = Number(u.port || 80);
+  const name = Object.keys(SERVICES).find((n) => PORT_BASE + SERVICES[n] === port);
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') return null;
+  if (name === undefined) return null;
+  if (PROBES.has(u.pathname)) return 'openapi.yaml'; // every port's probes
+  if (SANDBOXES[name]) return SANDBOXES[name];
+  if (name === 'gateway') {
+    if (u.pathname === '/api' || u.pathname.startsWith('/api/')) return 'openapi.yaml';
+    if (u.pathname.startsWith('/.well-known/') || u.pathname === '/graphql') return 'openapi.yaml';
+    return null; // static files, /docs
+  }
+  // A service's own port answers its public routes as the gateway does.
+  if (u.pathname.startsWith('/api/')) return 'openapi.yaml';
+  return null; // a service's internal API (docs/internal-api.md)
+}
+
+const HITS_DIR = process.env.SHOPSPHERE_CONTRACT_HITS;
+const hits = new Set();
+if (HITS_DIR) {
+  process.on('exit', () => {
+    if (!hits.size) return;
+    mkdirSync(HITS_DIR, { recursive: true });
+    appendFileSync(`${HITS_DIR}/hits-${process.pid}.txt`, `${[...hits].join('\n')}\n`);
+  });
+}
+
+// Throws when the exchange differs from the document, naming the operation,
+// the status and each field.
+export function checkContract(req, res) {
+  const doc = documentFor(req.url);
+  if (!doc) return;
+  // A CORS preflight is the browser's question to the gateway, answered
+  // for every path by the edge (docs/gateway.md), not an API operation.
+  const h = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  if (req.method.toUpperCase() === 'OPTIONS' && h['access-control-request-method']) return;
+  const { operation, problems } = checkExchange(contractFor(doc), req, res);
+  if (operation) hits.add(`${doc} ${operation.id} ${res.status}`);
+  if (problems.length && process.env.SHOPSPHERE_CONTRACT_LOG) {
+    // Survey mode (docs/api.md): record every difference, fail nothing.
+    appendFileSync(process.env.SHOPSPHERE_CONTRACT_LOG, `${req.method} ${req.url}\n  ${problems.join('\n  ')}\n`);
+    return;
+  }
+  if (problems.length) {
+    const err = new Error(`API contract (api/${doc}): ${req.method} ${req.url}\n  ${problems.join('\n  ')}`);
+    err.contract = problems;
+    throw err;
+  }
 }
 
 // Asserts the standard error envelope with the given status and code.
