@@ -210,6 +210,10 @@ catalog_rows() {
     "http://127.0.0.1:$BASE/api/v1/products/$id" --min-rps 20000 --max-p99 10
   bench_row "product list 20 (gateway)" "$topo" \
     "http://127.0.0.1:$BASE/api/v1/products?limit=20" --min-rps 10000 --max-p99 15
+  # A product page in one GraphQL request (no bar in DESIGN §8 yet).
+  export GRAPHQL_PRODUCT_ID="$id"
+  bench_row "GraphQL product page (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/graphql" --script "$ROOT/bench/wrk/graphql_product.lua"
 }
 
 # Search (DESIGN §8, docs/search.md), via the gateway on the demo catalog:

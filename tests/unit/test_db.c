@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,11 @@ struct counter_job {
   int gave_up;
 };
 
+/* The first two transactions (one per thread) meet after their reads, so
+ * at least one conflict happens however the scheduler runs the threads. */
+static pthread_barrier_t meet;
+static atomic_int meet_left;
+
 /* Read, pause, write: under SERIALIZABLE two of these overlapping must
  * conflict, and the runner must retry the loser. */
 static int increment(struct db_conn *c, void *arg) {
@@ -235,6 +241,7 @@ static int increment(struct db_conn *c, void *arg) {
   if (rc < 0) return rc;
   int64_t value = db_result_int64(r, 0, 0);
   db_result_free(r);
+  if (atomic_fetch_sub(&meet_left, 1) > 0) pthread_barrier_wait(&meet);
   usleep(2000);
   char next[32];
   snprintf(next, sizeof next, "%lld", (long long)(value + 1));
@@ -265,12 +272,15 @@ static void test_serialization_retry(void **state) {
   const char *labels[] = {schema};
   double before = metric_value(retries, labels);
 
+  pthread_barrier_init(&meet, NULL, 2);
+  atomic_store(&meet_left, 2);
   pthread_t threads[2];
   struct counter_job jobs[2] = {{0, 0}, {0, 0}};
   for (int i = 0; i < 2; i++)
     assert_int_equal(
         pthread_create(&threads[i], NULL, increment_thread, &jobs[i]), 0);
   for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&meet);
   assert_int_equal(jobs[0].committed, INCREMENTS);
   assert_int_equal(jobs[1].committed, INCREMENTS);
 
