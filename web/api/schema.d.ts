@@ -2428,6 +2428,10 @@ export interface components {
             options?: components["schemas"]["ProductOption"][];
             /** @description as in the catalog; stock and available of a product with options are their sums */
             variants?: components["schemas"]["Variant"][];
+            /** @description the average of the approved reviews, one decimal, half-up; null when none */
+            rating_average?: string | null;
+            /** @description approved reviews */
+            rating_count?: number;
             /** @description higher is better; comparable within one reason */
             score: number;
             /** @enum {string} */
