@@ -98,8 +98,8 @@ test('a guest finds a product, buys it with tok_visa and sees the order', async 
   await assertAccessible(page, 'home');
   await shot(page, '01-home');
   if (SEARCH) {
-    // A typo, then the brand facet.
-    await page.getByRole('searchbox', { name: 'Search' }).fill(`moonlite lantern ${RUN}`);
+    // A typo (one letter missing), then the brand facet.
+    await page.getByRole('searchbox', { name: 'Search' }).fill(`moonlght lantern ${RUN}`);
     await page.getByRole('searchbox', { name: 'Search' }).press('Enter');
     await page.getByRole('link', { name: new RegExp(`Moonlight lantern ${RUN}`) }).first().waitFor({ timeout: 15000 });
     await page.getByRole('checkbox', { name: /Lumen/ }).check();

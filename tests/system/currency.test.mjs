@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { API, assertEnvelope, call, eventually, sleep } from './lib.mjs';
+import { API, assertEnvelope, call, eventually, sleep, adminToken, newCategory } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
@@ -78,18 +78,8 @@ async function placeOrderUntilFinal(token, body, timeoutMs = 60000) {
 }
 
 before(async () => {
-  const email = process.env.SHOPSPHERE_ADMIN_EMAIL;
-  const password = process.env.SHOPSPHERE_ADMIN_PASSWORD;
-  assert.ok(email && password, 'SHOPSPHERE_ADMIN_EMAIL / _PASSWORD must be set (scripts/profile.sh)');
-  admin = await eventually(async () => {
-    const r = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
-    return r.status === 200 ? r.body.access_token : null;
-  }, 40000, 4500);
-  const c = await call(`${API}/categories`, {
-    method: 'POST', headers: auth(admin), body: { name: `Currency ${RUN}`, slug: `currency-${RUN}` },
-  });
-  assert.equal(c.status, 201, `create category: ${c.text}`);
-  categoryId = c.body.id;
+  admin = await adminToken();
+  categoryId = await newCategory(admin, `Currency ${RUN}`, `currency-${RUN}`);
 });
 
 test('a price list answers reads in its currency; a missing currency is 422 in detail and absent from lists', async () => {

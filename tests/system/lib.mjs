@@ -134,3 +134,24 @@ export async function eventually(fn, timeoutMs, intervalMs = 100) {
   }
   throw new Error(`condition not met within ${timeoutMs} ms (last: ${last})`);
 }
+
+// The demo admin's access token. Retried while the auth service warms up,
+// at most 9 attempts: 10 failed logins would lock the account a while.
+export async function adminToken() {
+  const email = process.env.SHOPSPHERE_ADMIN_EMAIL;
+  const password = process.env.SHOPSPHERE_ADMIN_PASSWORD;
+  assert.ok(email && password, 'SHOPSPHERE_ADMIN_EMAIL / _PASSWORD must be set (scripts/profile.sh)');
+  return eventually(async () => {
+    const r = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
+    return r.status === 200 ? r.body.access_token : null;
+  }, 40000, 4500);
+}
+
+// A category of a suite's own (its products stay apart from others').
+export async function newCategory(adminToken, name, slug) {
+  const c = await call(`${API}/categories`, {
+    method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: { name, slug },
+  });
+  assert.equal(c.status, 201, `create category: ${c.text}`);
+  return c.body.id;
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { API, assertEnvelope, call, eventually, serviceUrl, sleep } from './lib.mjs';
+import { API, assertEnvelope, call, eventually, serviceUrl, sleep, adminToken, newCategory } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 const INTERNAL = { 'X-Internal-Token': process.env.SHOPSPHERE_INTERNAL_SECRET ?? '' };
@@ -154,18 +154,8 @@ async function redeliver(envelope) {
 }
 
 before(async () => {
-  const email = process.env.SHOPSPHERE_ADMIN_EMAIL;
-  const password = process.env.SHOPSPHERE_ADMIN_PASSWORD;
-  assert.ok(email && password, 'SHOPSPHERE_ADMIN_EMAIL / _PASSWORD must be set (scripts/profile.sh)');
-  admin = await eventually(async () => {
-    const r = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
-    return r.status === 200 ? r.body.access_token : null;
-  }, 40000, 4500);
-  const c = await call(`${API}/categories`, {
-    method: 'POST', headers: auth(admin), body: { name: `Notify ${RUN}`, slug: `notify-${RUN}` },
-  });
-  assert.equal(c.status, 201, `create category: ${c.text}`);
-  categoryId = c.body.id;
+  admin = await adminToken();
+  categoryId = await newCategory(admin, `Notify ${RUN}`, `notify-${RUN}`);
 });
 
 test('registering puts one welcome mail in the sandbox inbox, even when the event comes again', async () => {

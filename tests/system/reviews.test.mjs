@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { API, assertEnvelope, call, eventually } from './lib.mjs';
+import { API, assertEnvelope, call, eventually, adminToken, newCategory } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
@@ -113,18 +113,8 @@ async function findInQueue(status, id) {
 }
 
 before(async () => {
-  const email = process.env.SHOPSPHERE_ADMIN_EMAIL;
-  const password = process.env.SHOPSPHERE_ADMIN_PASSWORD;
-  assert.ok(email && password, 'SHOPSPHERE_ADMIN_EMAIL / _PASSWORD must be set (scripts/profile.sh)');
-  admin = await eventually(async () => {
-    const r = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
-    return r.status === 200 ? r.body.access_token : null;
-  }, 40000, 4500);
-  const c = await call(`${API}/categories`, {
-    method: 'POST', headers: auth(admin), body: { name: `Reviews ${RUN}`, slug: `reviews-${RUN}` },
-  });
-  assert.equal(c.status, 201, `create category: ${c.text}`);
-  categoryId = c.body.id;
+  admin = await adminToken();
+  categoryId = await newCategory(admin, `Reviews ${RUN}`, `reviews-${RUN}`);
   // A moderator: a registered account the admin gives the role.
   const m = await newUser('Mo', 'Derator');
   const promote = await call(`${API}/admin/users/${m.id}`, {

@@ -8,7 +8,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { API, assertEnvelope, call, eventually, sleep } from './lib.mjs';
+import { API, assertEnvelope, call, eventually, sleep, adminToken, newCategory } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
@@ -133,18 +133,8 @@ async function placeOrderUntilFinal(token, key, body, timeoutMs = 120000) {
 }
 
 before(async () => {
-  const email = process.env.SHOPSPHERE_ADMIN_EMAIL;
-  const password = process.env.SHOPSPHERE_ADMIN_PASSWORD;
-  assert.ok(email && password, 'SHOPSPHERE_ADMIN_EMAIL / _PASSWORD must be set (scripts/profile.sh)');
-  admin = await eventually(async () => {
-    const r = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } });
-    return r.status === 200 ? r.body.access_token : null;
-  }, 40000, 4500);
-  const c = await call(`${API}/categories`, {
-    method: 'POST', headers: auth(admin), body: { name: `Variants ${RUN}`, slug: `variants-${RUN}` },
-  });
-  assert.equal(c.status, 201, `create category: ${c.text}`);
-  categoryId = c.body.id;
+  admin = await adminToken();
+  categoryId = await newCategory(admin, `Variants ${RUN}`, `variants-${RUN}`);
 });
 
 test('a product with sizes and colours shows its options and variants; stock is the variants\'', async () => {
