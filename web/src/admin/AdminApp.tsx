@@ -126,7 +126,7 @@ function OrdersView() {
       <table>
         <thead><tr><th>Order</th><th>Placed</th><th>Status</th><th>Total</th></tr></thead>
         <tbody>{(list.data?.items ?? []).map((o) => (
-          <tr key={o.id}><td>{o.id.slice(0, 8)}</td><td>{new Date(o.created_at).toLocaleString()}</td><td>{o.status}</td><td>{money(o.total, o.currency)}</td></tr>
+          <tr key={o.id}><td>{o.id.slice(0, 8)}</td><td>{o.created_at ? new Date(o.created_at).toLocaleString() : ''}</td><td>{o.status}</td><td>{money(o.total, o.currency)}</td></tr>
         ))}</tbody>
       </table>
     </section>

@@ -121,109 +121,38 @@ export async function login(email: string, password: string): Promise<void> {
   keep(await raw<Tokens>('POST', '/auth/login', { email, password }));
 }
 
-// --- the shapes the apps read (the public contract, DESIGN §5) ----------------
+// --- the shapes the apps read: generated from api/openapi.yaml ---------------
+// web/api/schema.d.ts is written by openapi-typescript (scripts/api-check.sh
+// --fix-types); never copy a shape here by hand (docs/api.md).
+import type { components } from '../../api/schema';
 
-export interface Attributes {
-  brand?: string | null;
-  color?: string | null;
-  size?: string | null;
-  weight?: number | null;
-}
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description?: string | null;
-  category_id?: string | null;
-  price: string;
-  currency: string;
-  stock?: number;
-  available?: number;
-  status: string;
-  images?: string[];
-  attributes?: Attributes | null;
-  rating_average?: string | null;
-  rating_count?: number;
-  score?: number;
-  reason?: string;
-}
+type Schemas = components['schemas'];
+type Catalog = Schemas['Product'];
+type Essential = 'id' | 'sku' | 'name' | 'price' | 'currency';
+
+export type Attributes = Schemas['ProductAttributes'];
+/** One product's detail (GET /products/{id}). */
+export type ProductDetail = Catalog;
+/** A product as any list renders it: the catalog, search (with `score`) or
+ *  recommendations (with `score` and `reason`). */
+export type Product = Pick<Catalog, Essential> &
+  Partial<Omit<Catalog, Essential>> & {
+    score?: number;
+    reason?: Schemas['RecommendationItem']['reason'];
+  };
 export interface Page<T> {
   items: T[];
   next_cursor?: string | null;
 }
-export interface Category {
-  id: string;
-  name: string;
-  parent_id?: string | null;
-}
-export interface CartLine {
-  product_id: string;
-  sku: string;
-  name: string;
-  unit_price: string;
-  quantity: number;
-  line_total: string;
-}
-export interface Cart {
-  id: string;
-  user_id: string | null;
-  items: CartLine[];
-  subtotal: string;
-  currency: string;
-  item_count: number;
-}
-export interface Address {
-  first_name?: string;
-  last_name?: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  state?: string;
-  postal_code: string;
-  country: string;
-  phone?: string;
-}
-export interface OrderLine {
-  product_id: string;
-  name: string;
-  quantity: number;
-  unit_price: string;
-  line_total: string;
-}
-export interface Order {
-  id: string;
-  status: string;
-  currency: string;
-  subtotal: string;
-  tax: string;
-  shipping?: string;
-  shipping_cost?: string;
-  total: string;
-  items: OrderLine[];
-  created_at: string;
-}
-export interface Review {
-  id: string;
-  author_name?: string;
-  rating: number;
-  title?: string;
-  body?: string;
-  created_at: string;
-}
-export interface ReviewPage extends Page<Review> {
-  rating_average: string | null;
-  rating_count: number;
-}
-export interface SearchAnswer {
-  items: Product[];
-  total: number;
-  corrected_query: string | null;
-  facets: {
-    brand?: { value: string; count: number }[];
-    color?: { value: string; count: number }[];
-    size?: { value: string; count: number }[];
-  };
-}
+export type Category = Schemas['Category'];
+export type CartLine = Schemas['CartItem'];
+export type Cart = Schemas['Cart'];
+export type Address = Schemas['Address'];
+export type OrderLine = Schemas['OrderLine'];
+export type Order = Schemas['Order'];
+export type Review = Schemas['Review'];
+export type ReviewPage = Schemas['ReviewList'];
+export type SearchAnswer = Schemas['SearchResult'];
 
 export const money = (amount: string | undefined | null, currency: string | undefined | null) =>
   amount == null ? '' : `${currency ?? ''} ${amount}`.trim();

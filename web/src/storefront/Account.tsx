@@ -75,7 +75,7 @@ export function Orders() {
           {(q.data?.items ?? []).map((o) => (
             <tr key={o.id}>
               <td><Link href={`/orders/${o.id}`}>Order {o.id.slice(0, 8)}</Link></td>
-              <td>{new Date(o.created_at).toLocaleString()}</td>
+              <td>{o.created_at ? new Date(o.created_at).toLocaleString() : ''}</td>
               <td>{o.status}</td>
               <td>{money(o.total, o.currency)}</td>
             </tr>
@@ -118,7 +118,7 @@ export function OrderPage({ id }: { id: string }) {
           {o.items.map((l) => <tr key={l.product_id}><td>{l.name}</td><td>× {l.quantity}</td><td>{money(l.line_total, o.currency)}</td></tr>)}
         </tbody>
       </table>
-      <p>Subtotal {money(o.subtotal, o.currency)} · Tax {money(o.tax, o.currency)} · Shipping {money(o.shipping ?? o.shipping_cost, o.currency)}</p>
+      <p>Subtotal {money(o.subtotal, o.currency)} · Tax {money(o.tax, o.currency)} · Shipping {money(o.shipping, o.currency)}</p>
       <p className="price">Total {money(o.total, o.currency)}</p>
       {list.map((s) => (
         <div key={s.id} className="card">
