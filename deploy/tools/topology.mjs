@@ -68,7 +68,9 @@ export function readTopology(root) {
       needs: {
         db: needs.includes("NEEDS_DB"),
         redis: needs.includes("NEEDS_REDIS"),
-        amqp: needs.includes("NEEDS_AMQP"),
+        // A listener (bus.h) hears events without needing the broker to be
+        // ready: it connects to RabbitMQ all the same.
+        amqp: needs.includes("NEEDS_AMQP") || /\.listeners\s*=/.test(sources),
       },
       consumes: /\.events\s*=/.test(sources),
       calls: [...calls].sort(),

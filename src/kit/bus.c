@@ -219,7 +219,7 @@ int bus_emit(struct db_conn *conn, const char *event_type,
   char fresh[33];
   const char *trace = log_context_trace_id();
   if (trace == NULL || *trace == '\0') {
-    random_hex(fresh, 16);
+    id_hex(fresh, 16);
     trace = fresh;
   }
   char *envelope = bus_envelope_render(event_id, event_type, aggregate_id,
@@ -702,7 +702,8 @@ int bus_start(struct service *svc) {
   const struct service_module *mod = svc->module;
   bool relay = svc->db != NULL && (mod->needs & NEEDS_AMQP);
   bool consumer = mod->event_count > 0;
-  if (!relay && !consumer) return KIT_OK;
+  bool listener = mod->listener_count > 0;
+  if (!relay && !consumer && !listener) return KIT_OK;
   if (consumer && (svc->db == NULL || !(mod->needs & NEEDS_AMQP))) {
     log_error("%s consumes events but lacks NEEDS_DB | NEEDS_AMQP", svc->name);
     return KIT_ERROR;
@@ -710,6 +711,13 @@ int bus_start(struct service *svc) {
   for (size_t i = 0; i < mod->event_count; i++) {
     if (mod->events[i].event_type == NULL || mod->events[i].handle == NULL) {
       log_error("%s: event handler %zu is incomplete", svc->name, i);
+      return KIT_ERROR;
+    }
+  }
+  for (size_t i = 0; i < mod->listener_count; i++) {
+    if (mod->listeners[i].pattern == NULL ||
+        mod->listeners[i].on_event == NULL) {
+      log_error("%s: event listener %zu is incomplete", svc->name, i);
       return KIT_ERROR;
     }
   }
@@ -722,6 +730,7 @@ int bus_start(struct service *svc) {
   snprintf(st->schema, sizeof st->schema, "%s", db_pool_schema(svc->db));
   atomic_init(&st->stopping, false);
   atomic_init(&st->consuming, false);
+  atomic_init(&st->listening, false);
   if (pipe2(st->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
     free(st);
     return KIT_ERROR;
@@ -739,12 +748,20 @@ int bus_start(struct service *svc) {
       goto fail;
     st->consumer_running = true;
   }
+  if (listener) {
+    if (pthread_create(&st->listener, NULL, bus_listener_main, st) != 0)
+      goto fail;
+    st->listener_running = true;
+  }
   pthread_mutex_lock(&registry_lock);
   st->next = registry;
   registry = st;
   pthread_mutex_unlock(&registry_lock);
-  log_info("event bus started (%s%s%s)", relay ? "relay" : "",
-           relay && consumer ? ", " : "", consumer ? "consumer" : "");
+  log_info("event bus started (%s%s%s%s)", relay ? "relay" : "",
+           relay && consumer ? ", " : "", consumer ? "consumer" : "",
+           !listener           ? ""
+           : relay || consumer ? ", listener"
+                               : "listener");
   return KIT_OK;
 fail:
   log_error("%s: cannot start the event bus threads", svc->name);
@@ -752,6 +769,7 @@ fail:
   ssize_t w = write(st->wake[1], "x", 1);
   (void)w;
   if (st->relay_running) pthread_join(st->relay, NULL);
+  if (st->consumer_running) pthread_join(st->consumer, NULL);
   close(st->wake[0]);
   close(st->wake[1]);
   free(st);
@@ -773,12 +791,13 @@ void bus_stop(struct service *svc) {
   (void)w;
   if (st->relay_running) pthread_join(st->relay, NULL);
   if (st->consumer_running) pthread_join(st->consumer, NULL);
+  if (st->listener_running) pthread_join(st->listener, NULL);
   close(st->wake[0]);
   close(st->wake[1]);
   free(st);
 }
 
-int bus_wait_ready(struct service *svc, int timeout_ms) {
+static int wait_bus(struct service *svc, int timeout_ms, bool listener) {
   int64_t until = clock_monotonic_ms() + timeout_ms;
   for (;;) {
     pthread_mutex_lock(&registry_lock);
@@ -786,11 +805,21 @@ int bus_wait_ready(struct service *svc, int timeout_ms) {
     while (st != NULL && st->svc != svc)
       st = st->next;
     bool ready =
-        st == NULL || !st->consumer_running || atomic_load(&st->consuming);
+        st == NULL ||
+        (listener ? !st->listener_running || atomic_load(&st->listening)
+                  : !st->consumer_running || atomic_load(&st->consuming));
     pthread_mutex_unlock(&registry_lock);
     if (ready) return KIT_OK;
     if (clock_monotonic_ms() >= until) return KIT_TIMEOUT;
     struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
     nanosleep(&ts, NULL);
   }
+}
+
+int bus_wait_ready(struct service *svc, int timeout_ms) {
+  return wait_bus(svc, timeout_ms, false);
+}
+
+int bus_wait_listening(struct service *svc, int timeout_ms) {
+  return wait_bus(svc, timeout_ms, true);
 }

@@ -67,6 +67,20 @@ struct event_handler {
   bus_handler_fn handle;
 };
 
+/* A listener hears events in every process that runs its service, not in
+ * one of them as a consumer does: each process has its own exclusive,
+ * auto-deleting queue bound to the listener patterns, read without inbox
+ * or transaction. For state held in memory that must follow changes made
+ * elsewhere (caches). on_event gets each matching event, and ev == NULL
+ * whenever events may have been missed (the queue is new: at start and
+ * after a reconnect), which means "drop everything you hold". It runs on
+ * the listener's thread and must be quick. pattern is an AMQP topic
+ * pattern ("product.*"). */
+struct bus_listener {
+  const char *pattern;
+  void (*on_event)(struct service *svc, const struct bus_event *ev);
+};
+
 /* Called by the service runtime: starts the outbox relay of svc's schema (when
  * the module needs DB and AMQP) and its consumer (when it has handlers).
  * Neither waits for RabbitMQ: they connect and reconnect in the background
@@ -75,6 +89,10 @@ struct event_handler {
  * once it serves). */
 int bus_start(struct service *svc);
 void bus_stop(struct service *svc);
+
+/* Waits until svc's listener (if it has one) has its queue bound: events
+ * published from then on reach it. KIT_OK or KIT_TIMEOUT. */
+int bus_wait_listening(struct service *svc, int timeout_ms);
 
 /* Waits until svc's consumer (if it has one) has its queue declared, bound
  * and consumed: events published from then on reach it. (Events published
@@ -167,12 +185,12 @@ bool bus_time_parse(const char *text, int64_t *ms);
  * [since_ms, until_ms] (since_ms < 0: from the start of the log; until_ms
  * < 0: until now), in the order published, with its type and body
  * (borrowed for the call); it returns KIT_OK to go on, BUS_LOG_STOP to
- * stop there, or a failure (< 0) that ends the read with it. Reading removes nothing.
- * *read counts the events given to fn. KIT_OK, KIT_NOT_FOUND when there is
- * no log yet, or a failure (logged). */
+ * stop there, or a failure (< 0) that ends the read with it. Reading removes
+ * nothing. *read counts the events given to fn. KIT_OK, KIT_NOT_FOUND when
+ * there is no log yet, or a failure (logged). */
 #define BUS_LOG_STOP 1
-typedef int (*bus_log_fn)(void *arg, const char *event_type,
-                          const char *body, size_t len);
+typedef int (*bus_log_fn)(void *arg, const char *event_type, const char *body,
+                          size_t len);
 int bus_log_read(const char *amqp_url, int64_t since_ms, int64_t until_ms,
                  bus_log_fn fn, void *arg, int64_t *read);
 

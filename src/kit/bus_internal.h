@@ -32,6 +32,9 @@ struct bus_state {
   bool consumer_running;
   pthread_t consumer;
   atomic_bool consuming; /* the consumer's queue is bound and consumed */
+  bool listener_running;
+  pthread_t listener;
+  atomic_bool listening; /* the listener's queue is bound and consumed */
 
   struct bus_state *next; /* the registry of running buses */
 };
@@ -58,6 +61,7 @@ struct bus_metrics {
 const struct bus_metrics *bus_metrics(void);
 
 void *bus_consumer_main(void *arg);
+void *bus_listener_main(void *arg);
 
 /* Declares svc's queues and bindings now (one short-lived connection,
  * BUS_START_DECLARE_MS at most), so that events published once the service

@@ -214,10 +214,10 @@ void http_assign_ids(struct http_request *req) {
   }
   if (!http_parse_traceparent(http_header(req, "traceparent"), req->trace_id,
                               req->parent_span_id)) {
-    random_hex(req->trace_id, 16);
+    id_hex(req->trace_id, 16);
     req->parent_span_id[0] = '\0';
   }
-  random_hex(req->span_id, 8);
+  id_hex(req->span_id, 8);
 }
 
 void http_format_traceparent(const char *trace_id, const char *span_id,

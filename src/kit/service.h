@@ -30,8 +30,8 @@ struct service;
 
 struct service_module {
   enum service_id id;
-  const char *summary;              /* one line for --help */
-  unsigned needs;                   /* enum service_needs bits */
+  const char *summary; /* one line for --help */
+  unsigned needs;      /* enum service_needs bits */
   const struct route *routes;
   size_t route_count;
   const struct db_statement *statements;
@@ -43,6 +43,9 @@ struct service_module {
    * data, not increments). `shopsphere events replay --to` then re-runs
    * them even for events the inbox already holds (bus_log_replay). */
   bool read_model_rebuildable;
+  /* Events heard by every process of the service (bus.h, bus_listener). */
+  const struct bus_listener *listeners;
+  size_t listener_count;
   /* Called after pools are open and before the server listens; may set
    * svc->state. Returns KIT_OK or a failure that stops start-up. */
   int (*start)(struct service *svc);
@@ -54,14 +57,14 @@ struct service {
   const struct service_module *module;
   const char *name;
   const struct config *cfg;
-  struct db_pool *db;     /* NULL unless NEEDS_DB */
-  struct kv_pool *kv;     /* NULL unless NEEDS_REDIS */
-  struct client *client;  /* the process's client (shared) */
+  struct db_pool *db;    /* NULL unless NEEDS_DB */
+  struct kv_pool *kv;    /* NULL unless NEEDS_REDIS */
+  struct client *client; /* the process's client (shared) */
   struct router router;
   struct http_server *http;
-  void *state;            /* the module's own */
-  atomic_bool ready;      /* start hook done, stop hook not begun: in-process
-                             calls are dispatched only while true */
+  void *state;       /* the module's own */
+  atomic_bool ready; /* start hook done, stop hook not begun: in-process
+                        calls are dispatched only while true */
   time_t started_at;
 };
 
@@ -69,8 +72,7 @@ struct service {
  * down gracefully (stop accepting, drain within the grace period, close
  * pools). Returns a process exit code. */
 int service_run_all(const struct config *cfg,
-                    const struct service_module *const *modules,
-                    size_t count);
+                    const struct service_module *const *modules, size_t count);
 
 /* The health routes every service has; the runtime adds them. */
 extern const struct route service_health_routes[];

@@ -103,13 +103,13 @@ void trace_span_begin(struct trace_span *s, const char *name,
     copy(s->parent_span_id, sizeof s->parent_span_id,
          parent_span_id != NULL ? parent_span_id : current.span_id);
   } else {
-    random_hex(s->trace_id, 16);
+    id_hex(s->trace_id, 16);
     copy(s->parent_span_id, sizeof s->parent_span_id, parent_span_id);
   }
   if (span_id != NULL && *span_id != '\0')
     copy(s->span_id, sizeof s->span_id, span_id);
   else
-    random_hex(s->span_id, 8);
+    id_hex(s->span_id, 8);
   copy(s->service, sizeof s->service,
        service != NULL ? service : log_context_service());
   if (s->service[0] == '\0') copy(s->service, sizeof s->service, "shopsphere");

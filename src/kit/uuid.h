@@ -19,7 +19,12 @@ bool uuid_valid(const char *s);
 /* Lowercases a valid UUID into out; false when s is not valid. */
 bool uuid_normalize(const char *s, char out[UUID_STR_LEN]);
 
-/* Random hex of n bytes (2n chars + NUL) from the OS CSPRNG. */
+/* Random hex of n bytes (2n chars + NUL) from the OS CSPRNG: for secrets. */
 void random_hex(char *out, size_t n_bytes);
+
+/* The same from the thread's buffered draw of the CSPRNG (one system call
+ * per ~40 ids): for ids that are unique and unguessable but not secret
+ * (trace, span and request ids). */
+void id_hex(char *out, size_t n_bytes);
 
 #endif

@@ -134,7 +134,8 @@ static void test_cache_round_trip(void **state) {
   http_reply(&res, 200, "application/json", "{\"items\":[]}", 12);
   http_response_header(&res, "Cache-Control", "public, max-age=5");
   http_response_header(&res, "X-Request-Id", "not-kept");
-  edge_cache_put(c, "/api/v1/products?limit=2", &res, 5);
+  edge_cache_put(c, "/api/v1/products?limit=2", &res, 5,
+                 edge_cache_generation(c));
   http_response_clear(&res);
 
   struct http_response hit;
@@ -161,12 +162,43 @@ static void test_cache_round_trip(void **state) {
     snprintf(key, sizeof key, "/k%d", i);
     http_response_init(&res);
     http_reply(&res, 200, "text/plain", "x", 1);
-    edge_cache_put(c, key, &res, 5);
+    edge_cache_put(c, key, &res, 5, edge_cache_generation(c));
     http_response_clear(&res);
   }
   http_response_init(&hit);
   assert_true(edge_cache_get(c, "/k49", &hit, &age));
   http_response_clear(&hit);
+  edge_cache_destroy(c);
+}
+
+/* A change heard by event drops every entry at once, and an answer loaded
+ * before the change (generation read before the upstream was asked) is not
+ * kept after it. */
+static void test_cache_invalidation(void **state) {
+  (void)state;
+  struct edge_cache *c = edge_cache_create(16, 1 << 20);
+  assert_non_null(c);
+  struct http_response res, hit;
+  long age = -1;
+  http_response_init(&res);
+  http_reply(&res, 200, "application/json", "{\"price\":\"1.00\"}", 16);
+  edge_cache_put(c, "/p/1", &res, 60, edge_cache_generation(c));
+  unsigned long before_change = edge_cache_generation(c);
+  edge_cache_invalidate(c);
+  http_response_init(&hit);
+  assert_false(edge_cache_get(c, "/p/1", &hit, &age));
+  http_response_clear(&hit);
+
+  edge_cache_put(c, "/p/1", &res, 60, before_change);
+  http_response_init(&hit);
+  assert_false(edge_cache_get(c, "/p/1", &hit, &age));
+  http_response_clear(&hit);
+
+  edge_cache_put(c, "/p/1", &res, 60, edge_cache_generation(c));
+  http_response_init(&hit);
+  assert_true(edge_cache_get(c, "/p/1", &hit, &age));
+  http_response_clear(&hit);
+  http_response_clear(&res);
   edge_cache_destroy(c);
 }
 
@@ -179,6 +211,7 @@ int main(void) {
       cmocka_unit_test(test_shared_max_age),
       cmocka_unit_test(test_static_paths),
       cmocka_unit_test(test_cache_round_trip),
+      cmocka_unit_test(test_cache_invalidation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kit/uuid.h"
 
@@ -170,6 +172,37 @@ static void test_random_hex(void **state) {
   assert_string_equal(empty, "");
 }
 
+/* Ids come from a per-thread buffer: many in a row are all different, and
+ * a forked child never repeats the ids its parent will issue next. */
+static void test_id_hex_pool(void **state) {
+  (void)state;
+  enum { N = 200 };
+  static char ids[N][33];
+  for (int i = 0; i < N; i++) {
+    id_hex(ids[i], 16);
+    assert_int_equal(strlen(ids[i]), 32);
+    for (int j = 0; j < i; j++)
+      assert_string_not_equal(ids[i], ids[j]);
+  }
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char child[33];
+    id_hex(child, 16);
+    _exit(write(fds[1], child, 32) == 32 ? 0 : 1);
+  }
+  char parent[33], child[33] = "";
+  id_hex(parent, 16);
+  assert_int_equal(read(fds[0], child, 32), 32);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  assert_string_not_equal(parent, child);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_v7_format),
@@ -179,6 +212,7 @@ int main(void) {
       cmocka_unit_test(test_valid),
       cmocka_unit_test(test_normalize),
       cmocka_unit_test(test_random_hex),
+      cmocka_unit_test(test_id_hex_pool),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ struct entry {
   size_t header_count;
   int64_t stored_ms;
   int64_t expires_ms;
+  unsigned long generation; /* the cache's generation when loaded */
 };
 
 struct edge_cache {
@@ -37,6 +38,9 @@ struct edge_cache {
   size_t slot_count;
   size_t max_bytes;
   size_t bytes; /* body bytes held */
+  /* Bumped by edge_cache_invalidate: an entry of an older generation is
+   * dead, whatever its expiry says. */
+  unsigned long generation;
 };
 
 /* Upstream headers worth keeping with the body; the rest describe one hop or
@@ -101,7 +105,7 @@ bool edge_cache_get(struct edge_cache *c, const char *key,
   for (size_t i = 0; i < PROBE && i < c->slot_count; i++) {
     struct entry *e = &c->slots[(start + i) % c->slot_count];
     if (e->key == NULL || strcmp(e->key, key) != 0) continue;
-    if (now >= e->expires_ms) {
+    if (now >= e->expires_ms || e->generation != c->generation) {
       entry_clear(c, e);
       break;
     }
@@ -118,8 +122,24 @@ bool edge_cache_get(struct edge_cache *c, const char *key,
   return hit;
 }
 
+unsigned long edge_cache_generation(struct edge_cache *c) {
+  if (c == NULL) return 0;
+  pthread_mutex_lock(&c->lock);
+  unsigned long g = c->generation;
+  pthread_mutex_unlock(&c->lock);
+  return g;
+}
+
+void edge_cache_invalidate(struct edge_cache *c) {
+  if (c == NULL) return;
+  pthread_mutex_lock(&c->lock);
+  c->generation++;
+  pthread_mutex_unlock(&c->lock);
+}
+
 void edge_cache_put(struct edge_cache *c, const char *key,
-                    const struct http_response *res, long ttl_s) {
+                    const struct http_response *res, long ttl_s,
+                    unsigned long generation) {
   if (c == NULL || ttl_s <= 0 || res->body_len > c->max_bytes / 8) return;
   int64_t now = clock_monotonic_ms();
   size_t start = hash_key(key) % c->slot_count;
@@ -148,8 +168,14 @@ void edge_cache_put(struct edge_cache *c, const char *key,
   }
   fresh.stored_ms = now;
   fresh.expires_ms = now + ttl_s * 1000;
+  fresh.generation = generation;
 
   pthread_mutex_lock(&c->lock);
+  if (generation != c->generation) {
+    /* The upstream answered from data older than a change heard since. */
+    pthread_mutex_unlock(&c->lock);
+    goto fail;
+  }
   struct entry *slot = NULL, *soonest = NULL;
   for (size_t i = 0; i < PROBE && i < c->slot_count; i++) {
     struct entry *e = &c->slots[(start + i) % c->slot_count];

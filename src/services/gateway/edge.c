@@ -179,6 +179,7 @@ void edge_handle_api(struct http_request *req, struct http_response *res) {
     }
   }
 
+  unsigned long generation = cacheable ? edge_cache_generation(gw->cache) : 0;
   proxy_forward(req, res, r->upstream, req->path);
 
   if (cacheable && key != NULL) {
@@ -192,7 +193,7 @@ void edge_handle_api(struct http_request *req, struct http_response *res) {
     if (ttl > req->svc->cfg->edge_cache_max_age_s)
       ttl = req->svc->cfg->edge_cache_max_age_s;
     if (is_get && res->status == 200 && ttl > 0)
-      edge_cache_put(gw->cache, key, res, ttl);
+      edge_cache_put(gw->cache, key, res, ttl, generation);
   }
 
 finish:

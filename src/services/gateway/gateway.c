@@ -7,6 +7,7 @@
  * rest (proxy.c). What no API route takes is a web app's file, the API docs
  * or a 404 (static.c). See docs/gateway.md.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,10 @@ static int gateway_start(struct service *svc) {
   gw->cache_total =
       metric_family("gateway_cache_total", "Response cache lookups by result",
                     METRIC_COUNTER, cache_labels, NULL, 0);
+  gw->cache_invalidations = metric_family(
+      "gateway_cache_invalidations_total",
+      "Catalog changes heard by event that emptied the response cache",
+      METRIC_COUNTER, NULL, NULL, 0);
 
   char limits[256];
   size_t len = 0;
@@ -294,6 +299,27 @@ static int gateway_start(struct service *svc) {
   return KIT_OK;
 }
 
+/* The edge cache follows the catalog: a product's change (heard in every
+ * gateway process) drops the cached answers at once, so an edit shows
+ * through the edge as soon as the product service has it. Stock moved by
+ * orders does not: those answers follow within their max-age. */
+static void gateway_on_catalog_change(struct service *svc,
+                                      const struct bus_event *ev) {
+  struct gateway *gw = svc->state;
+  if (gw == NULL) return;
+  if (ev != NULL && strcmp(ev->event_type, "inventory.changed") == 0) {
+    const char *reason = json_string_value(json_object_get(ev->data, "reason"));
+    if (reason == NULL || strcmp(reason, "adjustment") != 0) return;
+  }
+  edge_cache_invalidate(gw->cache);
+  metric_inc(gw->cache_invalidations, NULL, 1);
+}
+
+static const struct bus_listener listeners[] = {
+    {"product.*", gateway_on_catalog_change},
+    {"inventory.changed", gateway_on_catalog_change},
+};
+
 static void gateway_stop(struct service *svc) {
   free_state(svc->state);
   svc->state = NULL;
@@ -305,6 +331,8 @@ const struct service_module gateway_module = {
     .needs = NEEDS_REDIS,
     .routes = routes,
     .route_count = sizeof routes / sizeof routes[0],
+    .listeners = listeners,
+    .listener_count = sizeof listeners / sizeof listeners[0],
     .start = gateway_start,
     .stop = gateway_stop,
 };

@@ -94,9 +94,16 @@ void edge_cache_destroy(struct edge_cache *c);
 bool edge_cache_get(struct edge_cache *c, const char *key,
                     struct http_response *res, long *age_s);
 
-/* Stores a copy of res for ttl_s seconds (replacing an older entry). */
+/* Stores a copy of res for ttl_s seconds (replacing an older entry), unless
+ * the cache was invalidated since `generation` was read (before the
+ * upstream was asked): an answer loaded before a change is never kept. */
 void edge_cache_put(struct edge_cache *c, const char *key,
-                    const struct http_response *res, long ttl_s);
+                    const struct http_response *res, long ttl_s,
+                    unsigned long generation);
+unsigned long edge_cache_generation(struct edge_cache *c);
+
+/* Drops every entry at once (the catalog changed: an event said so). */
+void edge_cache_invalidate(struct edge_cache *c);
 
 /* --- the edge state (svc->state) ----------------------------------------- */
 
@@ -113,6 +120,7 @@ struct gateway {
   struct metric_family *route_seconds;  /* by route, upstream */
   struct metric_family *limited_total;  /* by class */
   struct metric_family *cache_total;    /* by result */
+  struct metric_family *cache_invalidations; /* catalog changes heard */
   struct gql_schema *graphql;           /* graphql_schema.c */
 };
 

@@ -7,7 +7,9 @@
  * (pure rules), store.c (SQL), cache.c (rendered JSON), render.c (JSON out,
  * events), catalog_seed.c, catalog_import.c and tools.c (`shopsphere seed`
  * and `shopsphere import products`). */
+#include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kit/log.h"
 #include "services/product/product.h"
@@ -45,6 +47,26 @@ static const struct route routes[] = {
 static const struct event_handler events[] = {
     {"review.approved", product_on_review_rating},
     {"review.removed", product_on_review_rating},
+};
+
+/* Every process's read cache follows the catalog's own changes made in any
+ * process: an edit shows at once everywhere, while reads stay cached. Stock
+ * moved by orders (reservations) changes too often to drop the cache for;
+ * those reads follow within the cache's lifetime. */
+static void product_on_catalog_change(struct service *svc,
+                                      const struct bus_event *ev) {
+  struct product_state *st = svc->state;
+  if (st == NULL) return;
+  if (ev != NULL && strcmp(ev->event_type, "inventory.changed") == 0) {
+    const char *reason = json_string_value(json_object_get(ev->data, "reason"));
+    if (reason == NULL || strcmp(reason, "adjustment") != 0) return;
+  }
+  pcache_invalidate(st->cache);
+}
+
+static const struct bus_listener listeners[] = {
+    {"product.*", product_on_catalog_change},
+    {"inventory.changed", product_on_catalog_change},
 };
 
 static int product_start(struct service *svc) {
@@ -88,6 +110,8 @@ const struct service_module product_module = {
     .statement_count = PRODUCT_STATEMENT_COUNT,
     .events = events,
     .event_count = sizeof events / sizeof events[0],
+    .listeners = listeners,
+    .listener_count = sizeof listeners / sizeof listeners[0],
     .start = product_start,
     .stop = product_stop,
 };
