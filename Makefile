@@ -59,9 +59,12 @@ run:
 	$(MAKE) web
 	scripts/run.sh
 
+# The release build is made too: `make run` and `make bench` use it, and
+# its optimizer warns about things the sanitizer build does not see.
 test:
 	$(MAKE) deps
 	$(MAKE) build-asan
+	$(MAKE) build
 	$(MAKE) web
 	scripts/test.sh
 

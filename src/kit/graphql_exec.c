@@ -390,7 +390,9 @@ static json_t *coerce_input(const struct gql_ref *ref, json_t *value, char *why,
       char inner[400];
       json_t *c = coerce_input(f->type, given, inner, sizeof inner, depth + 1);
       if (c == NULL) {
-        snprintf(why, why_size, "%s.%s: %s", t->name, f->def->name, inner);
+        /* The inner reason is cut to fit: why is bounded by the caller. */
+        snprintf(why, why_size, "%s.%s: %.300s", t->name, f->def->name,
+                 inner);
         json_decref(out);
         return NULL;
       }

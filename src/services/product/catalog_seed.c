@@ -339,7 +339,7 @@ static json_t *seed_variants(const struct leaf *l, uint64_t *s, const char *sku,
     json_array_append_new(sizes, json_string(l->sizes[i]));
     for (int c = 0; c < 2; c++) {
       const char *col = c == 0 ? color : other;
-      char size_code[16], color_code[24], vsku[64];
+      char size_code[16], color_code[24], vsku[128];
       sku_part(l->sizes[i], size_code, sizeof size_code);
       sku_part(col, color_code, sizeof color_code);
       snprintf(vsku, sizeof vsku, "%s-%s-%s", sku, size_code, color_code);
