@@ -7,11 +7,15 @@
 #include "services/auth/domain.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "kit/err.h"
 
@@ -77,17 +81,40 @@ bool password_policy_ok(const char *password, const char *email, char *why,
   return true;
 }
 
+/* Argon2 is CPU- and memory-bound (19 MiB a hash by default): with many
+ * HTTP threads, a burst of sign-ups or logins would run them all at once,
+ * each slower than alone and together using threads x memlimit of memory.
+ * At most one hash per CPU runs; the others wait their turn. */
+static sem_t hash_slots;
+static pthread_once_t hash_slots_once = PTHREAD_ONCE_INIT;
+
+static void hash_slots_init(void) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  sem_init(&hash_slots, 0, cpus > 0 && cpus < 256 ? (unsigned)cpus : 2u);
+}
+
+static void hash_slot_take(void) {
+  pthread_once(&hash_slots_once, hash_slots_init);
+  while (sem_wait(&hash_slots) != 0 && errno == EINTR) {
+  }
+}
+
 int password_hash(const char *password, const struct hash_params *p,
                   char out[crypto_pwhash_STRBYTES]) {
-  if (crypto_pwhash_str_alg(out, password, strlen(password), p->opslimit,
-                            p->memlimit_bytes,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0)
-    return KIT_NOMEM; /* libsodium's only failure here: memory */
-  return KIT_OK;
+  hash_slot_take();
+  int rc =
+      crypto_pwhash_str_alg(out, password, strlen(password), p->opslimit,
+                            p->memlimit_bytes, crypto_pwhash_ALG_ARGON2ID13);
+  sem_post(&hash_slots);
+  /* libsodium's only failure here: memory */
+  return rc != 0 ? KIT_NOMEM : KIT_OK;
 }
 
 bool password_verify(const char *hash, const char *password) {
-  return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+  hash_slot_take();
+  bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+  sem_post(&hash_slots);
+  return ok;
 }
 
 bool password_needs_rehash(const char *hash, const struct hash_params *p) {
