@@ -163,6 +163,45 @@ test('a change of the product (price, stock) shows in search', async () => {
   assert.ok(!ids(inStock).includes(p.id));
 });
 
+test('colour and size facets and filters see the variants: a shirt counts once under each colour', async () => {
+  const tag = word('variants');
+  const shirt = await newProduct({
+    name: `${tag} shirt`, attributes: { brand: 'Variant Co' },
+    options: [{ name: 'Size', values: ['S', 'M'] }, { name: 'Colour', values: ['Red', 'blue'] }],
+  });
+  for (const [size, colour] of [['S', 'Red'], ['M', 'Red'], ['M', 'blue']]) {
+    const r = await call(`${API}/products/${shirt.id}/variants`, {
+      method: 'POST', headers: admin,
+      body: { sku: `V-${RUN}-${size}-${colour}`.toUpperCase(), options: { Size: size, Colour: colour }, stock: 3 },
+    });
+    assert.equal(r.status, 201, r.text);
+  }
+  const plain = await newProduct({ name: `${tag} mug`, attributes: { brand: 'Variant Co', color: 'red' } });
+  // Indexed with its last variant (the product's events carry the variants).
+  await eventually(async () => {
+    const r = await search({ q: tag, color: 'blue' });
+    return r.status === 200 && r.body.total === 1;
+  }, WAIT);
+
+  const all = await search({ q: tag });
+  assert.equal(all.body.total, 2);
+  const colour = (r, v) => r.body.facets.color.find((f) => f.value.toLowerCase() === v)?.count;
+  assert.equal(colour(all, 'red'), 2, 'the shirt (Red variants) and the mug (red), once each');
+  assert.equal(colour(all, 'blue'), 1);
+  assert.equal(all.body.facets.size.find((f) => f.value === 'M')?.count, 1);
+  assert.equal(all.body.facets.size.find((f) => f.value === 'S')?.count, 1);
+
+  const blue = await search({ q: tag, color: 'BLUE' });
+  assert.deepEqual(ids(blue), [shirt.id]);
+  const red = await search({ q: tag, color: 'red' });
+  assert.deepEqual(new Set(ids(red)), new Set([shirt.id, plain.id]));
+  const sized = await search({ q: tag, size: 's' });
+  assert.deepEqual(ids(sized), [shirt.id]);
+  // the size filter leaves the colour facet counting the shirt's colours only
+  assert.equal(colour(sized, 'blue'), 1);
+  assert.equal(colour(sized, 'red'), 1);
+});
+
 test('facets are disjunctive and agree with totals and the filtered set', async () => {
   const cat = await newCategory('Facet Leaf', root.id);
   const other = await newCategory('Facet Other', root.id);

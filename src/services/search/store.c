@@ -28,7 +28,8 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
   "available = excluded.available, rating_average = excluded.rating_average, " \
   "rating_count = excluded.rating_count, popularity = excluded.popularity, "   \
   "created_at = excluded.created_at, updated_at = excluded.updated_at, "       \
-  "tsv = excluded.tsv, words = excluded.words "
+  "tsv = excluded.tsv, words = excluded.words, colors = excluded.colors, "     \
+  "sizes = excluded.sizes "
 
 #define NEWER_TOMBSTONE                                                        \
   "NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.product_id = r.product_id "  \
@@ -40,12 +41,14 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
  * filters that are not facets, with one flag per facet filter; each facet
  * counts the rows passing every flag but its own (disjunctive facets). */
 #define MATCH_COLS                                                             \
-  "d.product_id, d.brand, d.color, d.size, d.category_id, d.price, "           \
+  "d.product_id, d.brand, d.colors, d.sizes, d.category_id, d.price, "         \
   "d.created_at, d.rating_average, "                                           \
   "($3::uuid IS NULL OR d.category_ids @> ARRAY[$3::uuid]) AS f_cat, "         \
   "($4::text IS NULL OR lower(d.brand) = lower($4::text)) AS f_brand, "        \
-  "($5::text IS NULL OR lower(d.color) = lower($5::text)) AS f_color, "        \
-  "($6::text IS NULL OR lower(d.size) = lower($6::text)) AS f_size, "          \
+  "($5::text IS NULL OR lower($5::text) = ANY(SELECT lower(x) FROM "           \
+  "unnest(d.colors) x)) AS f_color, "                                          \
+  "($6::text IS NULL OR lower($6::text) = ANY(SELECT lower(x) FROM "           \
+  "unnest(d.sizes) x)) AS f_size, "                                            \
   "(($7::numeric IS NULL OR d.price >= $7::numeric) AND "                      \
   " ($8::numeric IS NULL OR d.price <= $8::numeric)) AS f_price, "
 #define MATCH_WHERE                                                            \
@@ -63,35 +66,43 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
   "ORDER BY f.c DESC, f.v), '[]')::text FROM (SELECT m." col                   \
   " AS v, count(*) AS c FROM m WHERE m." col " IS NOT NULL AND " flags         \
   " GROUP BY m." col " ORDER BY count(*) DESC, m." col " LIMIT 20) f)"
-#define TAIL                                                                                                                                               \
-  "SELECT (SELECT count(*) FROM m WHERE " ALL_FLAGS "), "                                                                                                  \
-  "(SELECT coalesce(json_agg(d.doc || jsonb_build_object('stock', d.stock, "                                                                               \
-  "'available', d.available, 'score', round(p.score::numeric, 6), "                                                                                        \
-  "'rating_average', d.rating_average::text, 'rating_count', "                                                                                             \
-  "d.rating_count) ORDER BY p.n), '[]')::text FROM (SELECT m.product_id, "                                                                                 \
-  "m.score, row_number() OVER (ORDER BY " ORDER                                                                                                            \
-  ") AS n FROM m WHERE " ALL_FLAGS " ORDER BY " ORDER                                                                                                      \
-  " LIMIT $11 OFFSET $12) p "                                                                                                                              \
-  "JOIN documents d ON d.product_id = p.product_id), " VALUE_FACET("brand", "f_cat AND f_color AND f_size AND f_price") ", " VALUE_FACET(                  \
-      "color",                                                                                                                                             \
-      "f_cat AND f_brand AND f_size AND f_price") ", " VALUE_FACET("size",                                                                                 \
-                                                                   "f_cat "                                                                                \
-                                                                   "AND "                                                                                  \
-                                                                   "f_brand "                                                                              \
-                                                                   "AND "                                                                                  \
-                                                                   "f_color "                                                                              \
-                                                                   "AND "                                                                                  \
-                                                                   "f_price") ", "                                                                         \
-                                                                              "(SELECT coalesce(json_agg(json_build_object('id', f.v, 'name', "            \
-                                                                              "coalesce(c.name, ''), 'count', f.c) ORDER BY f.c DESC, c.name), "           \
-                                                                              "'[]')::text FROM (SELECT m.category_id AS v, count(*) AS c FROM m WHERE "   \
-                                                                              "f_brand AND f_color AND f_size AND f_price GROUP BY m.category_id "         \
-                                                                              "ORDER BY count(*) DESC LIMIT 30) f LEFT JOIN categories c ON c.id = f.v), " \
-                                                                              "(SELECT coalesce(array_agg(f.b || ':' || f.c), '{}')::text FROM (SELECT "   \
-                                                                              "width_bucket(m.price, '" SEARCH_PRICE_BOUNDS                                \
-                                                                              "'::numeric[]) AS b, "                                                       \
-                                                                              "count(*) AS c FROM m WHERE f_cat AND f_brand AND f_color AND f_size "       \
-                                                                              "GROUP BY 1) f)"
+/* A facet over a list column (a product's colours and sizes, its variants'
+ * included): a product counts once under each of its values. */
+#define LIST_FACET(col, flags)                                                 \
+  "(SELECT coalesce(json_agg(json_build_object('value', f.v, 'count', f.c) "   \
+  "ORDER BY f.c DESC, f.v), '[]')::text FROM (SELECT min(x.v) AS v, "          \
+  "count(*) AS c FROM m CROSS JOIN LATERAL unnest(m." col                      \
+  ") x(v) WHERE " flags                                                        \
+  " GROUP BY lower(x.v) ORDER BY count(*) DESC, min(x.v) LIMIT 20) f)"
+#define TAIL                                                                                                                                              \
+  "SELECT (SELECT count(*) FROM m WHERE " ALL_FLAGS "), "                                                                                                 \
+  "(SELECT coalesce(json_agg(d.doc || jsonb_build_object('stock', d.stock, "                                                                              \
+  "'available', d.available, 'score', round(p.score::numeric, 6), "                                                                                       \
+  "'rating_average', d.rating_average::text, 'rating_count', "                                                                                            \
+  "d.rating_count) ORDER BY p.n), '[]')::text FROM (SELECT m.product_id, "                                                                                \
+  "m.score, row_number() OVER (ORDER BY " ORDER                                                                                                           \
+  ") AS n FROM m WHERE " ALL_FLAGS " ORDER BY " ORDER                                                                                                     \
+  " LIMIT $11 OFFSET $12) p "                                                                                                                             \
+  "JOIN documents d ON d.product_id = p.product_id), " VALUE_FACET("brand", "f_cat AND f_color AND f_size AND f_price") ", " LIST_FACET(                  \
+      "colors",                                                                                                                                           \
+      "f_cat AND f_brand AND f_size AND f_price") ", " LIST_FACET("sizes",                                                                                \
+                                                                  "f_cat "                                                                                \
+                                                                  "AND "                                                                                  \
+                                                                  "f_brand "                                                                              \
+                                                                  "AND "                                                                                  \
+                                                                  "f_color "                                                                              \
+                                                                  "AND "                                                                                  \
+                                                                  "f_price") ", "                                                                         \
+                                                                             "(SELECT coalesce(json_agg(json_build_object('id', f.v, 'name', "            \
+                                                                             "coalesce(c.name, ''), 'count', f.c) ORDER BY f.c DESC, c.name), "           \
+                                                                             "'[]')::text FROM (SELECT m.category_id AS v, count(*) AS c FROM m WHERE "   \
+                                                                             "f_brand AND f_color AND f_size AND f_price GROUP BY m.category_id "         \
+                                                                             "ORDER BY count(*) DESC LIMIT 30) f LEFT JOIN categories c ON c.id = f.v), " \
+                                                                             "(SELECT coalesce(array_agg(f.b || ':' || f.c), '{}')::text FROM (SELECT "   \
+                                                                             "width_bucket(m.price, '" SEARCH_PRICE_BOUNDS                                \
+                                                                             "'::numeric[]) AS b, "                                                       \
+                                                                             "count(*) AS c FROM m WHERE f_cat AND f_brand AND f_color AND f_size "       \
+                                                                             "GROUP BY 1) f)"
 
 #define BUMP "UPDATE meta SET value = value + 1 WHERE key = 'generation'"
 
