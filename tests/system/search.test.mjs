@@ -202,6 +202,32 @@ test('colour and size facets and filters see the variants: a shirt counts once u
   assert.equal(colour(sized, 'red'), 1);
 });
 
+test('a search in EUR shows, filters and sorts by the EUR price lists; products without one are left out', async () => {
+  const tag = word('currency');
+  const cheap = await newProduct({ name: `${tag} kettle`, price: '30.00' });
+  const dear = await newProduct({ name: `${tag} teapot`, price: '20.00' });
+  const usdOnly = await newProduct({ name: `${tag} cup`, price: '5.00' });
+  for (const [p, amount] of [[cheap, '8.50'], [dear, '45.00']]) {
+    const r = await call(`${API}/products/${p.id}/prices`, {
+      method: 'PUT', headers: admin, body: { prices: [{ currency: 'EUR', amount }] },
+    });
+    assert.equal(r.status, 200, r.text);
+  }
+  const eur = await eventually(async () => {
+    const r = await search({ q: tag, currency: 'EUR', sort: 'price_asc' });
+    return r.status === 200 && r.body.total === 2 ? r : null;
+  }, WAIT);
+  assert.deepEqual(ids(eur), [cheap.id, dear.id], 'sorted by the EUR prices, the USD-only cup left out');
+  assert.deepEqual(eur.body.items.map((i) => [i.price, i.currency]), [['8.50', 'EUR'], ['45.00', 'EUR']]);
+  const bounded = await search({ q: tag, currency: 'EUR', min_price: '10.00' });
+  assert.deepEqual(ids(bounded), [dear.id]);
+  assert.equal(bounded.body.facets.price.find((b) => b.from === '0.00').count, 1, 'buckets in EUR');
+  // Without a currency every product shows its own price.
+  const own = await search({ q: tag, sort: 'price_asc' });
+  assert.deepEqual(ids(own), [usdOnly.id, dear.id, cheap.id]);
+  assert.ok(own.body.items.every((i) => i.currency === 'USD'));
+});
+
 test('facets are disjunctive and agree with totals and the filtered set', async () => {
   const cat = await newCategory('Facet Leaf', root.id);
   const other = await newCategory('Facet Other', root.id);

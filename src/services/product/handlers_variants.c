@@ -270,15 +270,7 @@ static json_t *render_answer(struct http_request *req, struct variant_tx *t) {
               ? pstore_product_prices(conn, req->arena, t->out.id, &list)
               : 0;
   if (conn != NULL) db_release(req->svc->db, conn);
-  json_t *prices = json_array();
-  for (int i = 0; i < n; i++) {
-    char amount[MONEY_BUF];
-    json_array_append_new(
-        prices,
-        json_pack("{s:s, s:s}", "currency", list[i].currency, "amount",
-                  money_format(list[i].minor, list[i].currency, amount)));
-  }
-  json_object_set_new(body, "prices", prices);
+  json_object_set_new(body, "prices", product_render_prices(list, n));
   if (t->variant_id != NULL)
     json_object_set_new(body, "variant_id", json_string(t->variant_id));
   return body;

@@ -86,7 +86,12 @@ json_t *product_render_variant(const struct variant_row *v);
 void product_attach_variants(json_t *product, const struct variant_row *v,
                              int n);
 
-/* Emits product.created/updated/archived with the product as data. */
+/* A price list as JSON: [{currency, amount}] (new reference). */
+json_t *product_render_prices(const struct price_entry *list, int n);
+
+/* Emits product.created/updated/archived with the product as data, its
+ * variants (a product with options) and its price list in other currencies
+ * (`prices`, for the search index). */
 int product_emit(struct db_conn *c, const char *type,
                  const struct product_row *p);
 /* Emits inventory.changed for one product. */

@@ -69,27 +69,43 @@ json_t *product_render_category(const struct category_row *c) {
                    c->parent_id[0] ? json_string(c->parent_id) : json_null());
 }
 
+json_t *product_render_prices(const struct price_entry *list, int n) {
+  json_t *prices = json_array();
+  for (int i = 0; prices != NULL && i < n; i++) {
+    char amount[MONEY_BUF];
+    json_array_append_new(
+        prices,
+        json_pack("{s:s, s:s}", "currency", list[i].currency, "amount",
+                  money_format(list[i].minor, list[i].currency, amount)));
+  }
+  return prices;
+}
+
 int product_emit(struct db_conn *c, const char *type,
                  const struct product_row *p) {
   json_t *data = product_render(p);
   if (data == NULL) return DB_HARD_ERROR;
+  struct arena a;
+  arena_init(&a, 4096);
+  int rc = 0;
   if (p->has_options) {
     /* Consumers (search, recommendations) index the variants too. */
-    struct arena a;
-    arena_init(&a, 4096);
     struct variant_row *vs = NULL;
-    int n = pstore_variants_of(c, &a, arena_printf(&a, "{%s}", p->id), NULL,
-                               NULL, &vs);
-    if (n > 0) product_attach_variants(data, vs, n);
-    arena_free(&a);
-    if (n < 0) {
-      json_decref(data);
-      return n;
-    }
+    rc = pstore_variants_of(c, &a, arena_printf(&a, "{%s}", p->id), NULL, NULL,
+                            &vs);
+    if (rc > 0) product_attach_variants(data, vs, rc);
+    if (rc < 0) goto cleanup;
   }
+  /* The search index answers in the shopper's currency from this list. */
+  struct price_entry *list = NULL;
+  rc = pstore_product_prices(c, &a, p->id, &list);
+  if (rc < 0) goto cleanup;
+  json_object_set_new(data, "prices", product_render_prices(list, rc));
   if (p->weight_grams >= 0)
     json_object_set_new(data, "weight_grams", json_integer(p->weight_grams));
-  int rc = bus_emit(c, type, p->id, data);
+  rc = bus_emit(c, type, p->id, data);
+cleanup:
+  arena_free(&a);
   json_decref(data);
   return rc;
 }

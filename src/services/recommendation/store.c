@@ -41,7 +41,7 @@ const struct db_statement reco_statements[] = {
      "round(coalesce((d->>'price')::numeric, 0) * 100)::bigint, "
      "coalesce(d->>'status', 'active'), "
      "coalesce((d->>'available')::bigint, (d->>'stock')::bigint, 0), "
-     "d - 'weight_grams' FROM s "
+     "d - 'weight_grams' - 'prices' FROM s "
      "ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, category_id = "
      "EXCLUDED.category_id, brand = EXCLUDED.brand, color = EXCLUDED.color, "
      "size = EXCLUDED.size, price_minor = EXCLUDED.price_minor, status = "

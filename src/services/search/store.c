@@ -29,7 +29,8 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
   "rating_count = excluded.rating_count, popularity = excluded.popularity, "   \
   "created_at = excluded.created_at, updated_at = excluded.updated_at, "       \
   "tsv = excluded.tsv, words = excluded.words, colors = excluded.colors, "     \
-  "sizes = excluded.sizes "
+  "sizes = excluded.sizes, prices = coalesce(excluded.prices, "                \
+  "documents.prices) "
 
 #define NEWER_TOMBSTONE                                                        \
   "NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.product_id = r.product_id "  \
@@ -40,8 +41,14 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
  * $12 offset, $13 currency. m holds every match of the words and the
  * filters that are not facets, with one flag per facet filter; each facet
  * counts the rows passing every flag but its own (disjunctive facets). */
+/* The price in the asked currency ($13): the product's own when it is in
+ * that currency (or none was asked), else its price list's, else NULL. */
+#define PRICE_IN                                                               \
+  "(CASE WHEN $13::text IS NULL OR d.currency = $13::text THEN d.price "       \
+  "ELSE (d.prices->>$13::text)::numeric END)"
 #define MATCH_COLS                                                             \
-  "d.product_id, d.brand, d.colors, d.sizes, d.category_id, d.price, "         \
+  "d.product_id, d.brand, d.colors, d.sizes, d.category_id, " PRICE_IN         \
+  " AS price, "                                                                \
   "d.created_at, d.rating_average, "                                           \
   "($3::uuid IS NULL OR d.category_ids @> ARRAY[$3::uuid]) AS f_cat, "         \
   "($4::text IS NULL OR lower(d.brand) = lower($4::text)) AS f_brand, "        \
@@ -49,11 +56,12 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
   "unnest(d.colors) x)) AS f_color, "                                          \
   "($6::text IS NULL OR lower($6::text) = ANY(SELECT lower(x) FROM "           \
   "unnest(d.sizes) x)) AS f_size, "                                            \
-  "(($7::numeric IS NULL OR d.price >= $7::numeric) AND "                      \
-  " ($8::numeric IS NULL OR d.price <= $8::numeric)) AS f_price, "
+  "(($7::numeric IS NULL OR " PRICE_IN " >= $7::numeric) AND "                 \
+  " ($8::numeric IS NULL OR " PRICE_IN " <= $8::numeric)) AS f_price, "
 #define MATCH_WHERE                                                            \
   " ($9::boolean IS NULL OR (d.available > 0) = $9::boolean) "                 \
-  "AND ($13::text IS NULL OR d.currency = $13::text) "
+  "AND ($13::text IS NULL OR d.currency = $13::text OR "                       \
+  "d.prices ? $13::text) "
 #define ALL_FLAGS "f_cat AND f_brand AND f_color AND f_size AND f_price"
 #define ORDER                                                                  \
   "CASE WHEN $10 = 'price_asc' THEN m.price END ASC, "                         \
@@ -79,7 +87,10 @@ const char *const search_price_bounds[SEARCH_PRICE_BUCKETS + 1] = {
   "(SELECT coalesce(json_agg(d.doc || jsonb_build_object('stock', d.stock, "                                                                              \
   "'available', d.available, 'score', round(p.score::numeric, 6), "                                                                                       \
   "'rating_average', d.rating_average::text, 'rating_count', "                                                                                            \
-  "d.rating_count) ORDER BY p.n), '[]')::text FROM (SELECT m.product_id, "                                                                                \
+  "d.rating_count) || CASE WHEN $13::text IS NOT NULL AND d.currency <> "                                                                                 \
+  "$13::text THEN jsonb_build_object('price', d.prices->>$13::text, "                                                                                     \
+  "'currency', $13::text) ELSE '{}'::jsonb END ORDER BY p.n), '[]')::text "                                                                               \
+  "FROM (SELECT m.product_id, "                                                                                                                           \
   "m.score, row_number() OVER (ORDER BY " ORDER                                                                                                           \
   ") AS n FROM m WHERE " ALL_FLAGS " ORDER BY " ORDER                                                                                                     \
   " LIMIT $11 OFFSET $12) p "                                                                                                                             \

@@ -4,10 +4,29 @@
 -- size of the product (its own attributes, its variants' options named
 -- color/colour or size, and its variants' attributes), deduplicated without
 -- regard to case (the first spelling met is kept).
+--
+-- And prices per currency: the catalog's product events carry the product's
+-- price list in other currencies (`prices`: [{currency, amount}]); the
+-- document keeps it as a map (currency -> amount text) so that a search in
+-- EUR filters, sorts, buckets and shows the EUR prices. NULL when the
+-- document came from somewhere without the list (the catalog's public list,
+-- read by a reindex): an update then keeps the map it had.
 
 ALTER TABLE documents
   ADD COLUMN colors text[] NOT NULL DEFAULT '{}',
-  ADD COLUMN sizes text[] NOT NULL DEFAULT '{}';
+  ADD COLUMN sizes text[] NOT NULL DEFAULT '{}',
+  ADD COLUMN prices jsonb;
+
+CREATE OR REPLACE FUNCTION price_map(d jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(d->'prices') = 'array' THEN
+    (SELECT coalesce(jsonb_object_agg(e->>'currency', e->>'amount'), '{}')
+       FROM jsonb_array_elements(d->'prices') e
+      WHERE e->>'currency' ~ '^[A-Z]{3}$'
+        AND e->>'amount' ~ '^[0-9]{1,16}(\.[0-9]{1,4})?$')
+  END
+$$;
 
 -- The values of a product document for attribute or option names `names`
 -- (lower case), in the order met, one per spelling regardless of case.
@@ -86,7 +105,7 @@ LANGUAGE sql STABLE AS $$
            nullif(d->'attributes'->>'size', '') AS size
   )
   SELECT f.id,
-         d - 'weight_grams',
+         d - 'weight_grams' - 'prices',
          f.name, f.brand, f.color, f.size,
          (d->>'category_id')::uuid,
          CASE WHEN cardinality(cat.ids) > 0 THEN cat.ids
@@ -114,7 +133,8 @@ LANGUAGE sql STABLE AS $$
                      || coalesce(f.size, '') || ' ' || var.words || ' '
                      || f.description),
          option_values(d, '{color,colour}'),
-         option_values(d, '{size}')
+         option_values(d, '{size}'),
+         price_map(d)
     FROM f CROSS JOIN cat CROSS JOIN var
     LEFT JOIN signals s ON s.product_id = f.id
 $$;
@@ -122,3 +142,5 @@ $$;
 UPDATE documents
    SET colors = option_values(doc, '{color,colour}'),
        sizes = option_values(doc, '{size}');
+-- Documents indexed before: their price lists come with the next event of
+-- each product (or stay unknown: a search in another currency skips them).
