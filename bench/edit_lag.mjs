@@ -7,22 +7,12 @@
 // Prints one line: EDIT_LAG n=.. p50_ms=.. p99_ms=.. max_ms=..
 // usage: node bench/edit_lag.mjs BASE_URL [COUNT]
 // (admin from SHOPSPHERE_ADMIN_EMAIL / SHOPSPHERE_ADMIN_PASSWORD)
-const base = `${process.argv[2] ?? 'http://127.0.0.1:8080'}/api/v1`;
+import { apiClient, adminHeaders } from './lib.mjs';
+
+const json = apiClient(process.argv[2] ?? 'http://127.0.0.1:8080');
 const count = Number(process.argv[3] ?? 50);
-const json = async (path, init = {}) => {
-  const r = await fetch(`${base}${path}`, {
-    ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
-  });
-  const text = await r.text();
-  return { status: r.status, cache: r.headers.get('x-cache'), body: text ? JSON.parse(text) : null };
-};
 const fail = (why) => { console.error(`edit_lag: ${why}`); process.exit(1); };
-const login = await json('/auth/login', {
-  method: 'POST',
-  body: JSON.stringify({ email: process.env.SHOPSPHERE_ADMIN_EMAIL, password: process.env.SHOPSPHERE_ADMIN_PASSWORD }),
-});
-if (login.status !== 200) fail(`admin login failed (${login.status})`);
-const admin = { authorization: `Bearer ${login.body.access_token}` };
+const admin = await adminHeaders(json, 'edit_lag');
 const cats = await json('/categories');
 const category = cats.body.items[0]?.id;
 if (!category) fail('the catalog has no category');

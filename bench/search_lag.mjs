@@ -5,21 +5,11 @@
 // Prints one line: SEARCH_LAG n=.. p50_ms=.. p99_ms=.. max_ms=..
 // usage: node bench/search_lag.mjs BASE_URL [COUNT]
 // (admin from SHOPSPHERE_ADMIN_EMAIL / SHOPSPHERE_ADMIN_PASSWORD)
-const base = `${process.argv[2] ?? 'http://127.0.0.1:8080'}/api/v1`;
+import { apiClient, adminHeaders } from './lib.mjs';
+
+const json = apiClient(process.argv[2] ?? 'http://127.0.0.1:8080');
 const count = Number(process.argv[3] ?? 50);
-const json = async (path, init = {}) => {
-  const r = await fetch(`${base}${path}`, {
-    ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-};
-const login = await json('/auth/login', {
-  method: 'POST',
-  body: JSON.stringify({ email: process.env.SHOPSPHERE_ADMIN_EMAIL, password: process.env.SHOPSPHERE_ADMIN_PASSWORD }),
-});
-if (login.status !== 200) { console.error(`search_lag: admin login failed (${login.status})`); process.exit(1); }
-const admin = { authorization: `Bearer ${login.body.access_token}` };
+const admin = await adminHeaders(json, 'search_lag');
 const cats = await json('/categories');
 const category = cats.body.items[0]?.id;
 if (!category) { console.error('search_lag: the catalog has no category'); process.exit(1); }
