@@ -95,7 +95,16 @@ static void test_every_kind_renders(void **state) {
   struct notify_message m;
   assert_true(notify_render(NOTIFY_PASSWORD_RESET, &in, &m));
   assert_non_null(strstr(m.text, "reset_token: tok123\n"));
+  assert_null(strstr(m.text, "reset-password")); /* no shop URL, no link */
   notify_message_free(&m);
+  in.shop_url = "http://shop.test";
+  assert_true(notify_render(NOTIFY_PASSWORD_RESET, &in, &m));
+  assert_non_null(
+      strstr(m.text, "http://shop.test/reset-password?token=tok123\n\n"));
+  assert_non_null(strstr(
+      m.html, "<a href=\"http://shop.test/reset-password?token=tok123\">"));
+  notify_message_free(&m);
+  in.shop_url = NULL;
   assert_true(notify_render(NOTIFY_REFUND_ISSUED, &in, &m));
   assert_string_equal(m.subject, "Refund of \xe2\x82\xac"
                                  "2.50 for order o1");

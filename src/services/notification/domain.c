@@ -304,8 +304,7 @@ bool notify_render(enum notify_kind kind, const struct notify_input *in,
     fprintf(w.text,
             "Someone asked to reset the password of your ShopSphere account.\n"
             "If it was you, use this reset token before %s:\n\n"
-            "reset_token: %s\n\n"
-            "If it was not you, ignore this e-mail; nothing changes.\n",
+            "reset_token: %s\n\n",
             in->reset_expires ? in->reset_expires : "it expires",
             in->reset_token ? in->reset_token : "");
     fputs("<p>Someone asked to reset the password of your ShopSphere "
@@ -314,8 +313,20 @@ bool notify_render(enum notify_kind kind, const struct notify_input *in,
     put_html(w.html, in->reset_expires ? in->reset_expires : "it expires");
     fputs(":</p><p><code>", w.html);
     put_html(w.html, in->reset_token);
-    fputs("</code></p><p>If it was not you, ignore this e-mail; nothing "
-          "changes.</p>",
+    fputs("</code></p>", w.html);
+    if (in->shop_url != NULL && in->shop_url[0] != '\0' &&
+        in->reset_token != NULL) {
+      /* The token is base64url: safe in a query string as it is. */
+      fprintf(w.text, "Or open: %s/reset-password?token=%s\n\n", in->shop_url,
+              in->reset_token);
+      fputs("<p><a href=\"", w.html);
+      put_html(w.html, in->shop_url);
+      fputs("/reset-password?token=", w.html);
+      put_html(w.html, in->reset_token);
+      fputs("\">Choose a new password</a></p>", w.html);
+    }
+    fputs("If it was not you, ignore this e-mail; nothing changes.\n", w.text);
+    fputs("<p>If it was not you, ignore this e-mail; nothing changes.</p>",
           w.html);
     fputs("A password reset was requested for your account.", w.brief);
     break;

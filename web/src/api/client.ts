@@ -156,3 +156,71 @@ export type SearchAnswer = Schemas['SearchResult'];
 
 export const money = (amount: string | undefined | null, currency: string | undefined | null) =>
   amount == null ? '' : `${currency ?? ''} ${amount}`.trim();
+export type User = Schemas['User'];
+export type UserPatch = Schemas['UserPatch'];
+export type StoredAddress = Schemas['StoredAddress'];
+export type Shipment = Schemas['Shipment'];
+export type Notification = Schemas['Notification'];
+export type OrderStatus = Schemas['OrderStatus'];
+export type Role = Schemas['Role'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type SynonymGroups = Schemas['SynonymGroups'];
+export type ProductCreate = Schemas['ProductCreate'];
+export type ReviewCreate = Schemas['ReviewCreate'];
+
+/**
+ * Follows the signed-in user's live notifications (GET /notifications/stream,
+ * server-sent events). EventSource cannot send the Authorization header, so
+ * this reads the stream with fetch and parses the frames; it reconnects
+ * after the server's `retry` (3 s) until `signal` aborts. `onOpen` runs on
+ * each (re)connection, so the caller can read the feed for what it missed.
+ */
+export async function followNotifications(onItem: (n: Notification) => void, onOpen: () => void, signal: AbortSignal): Promise<void> {
+  let wait = 3000;
+  while (!signal.aborted) {
+    try {
+      if (!accessToken && !(await refresh())) return;
+      const res = await fetch(`${API}/notifications/stream`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${accessToken}` }, signal,
+      });
+      if (res.status === 401) {
+        if (!(await refresh())) return;
+        continue;
+      }
+      if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
+      onOpen();
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let end;
+        while ((end = buf.search(/\r?\n\r?\n/)) >= 0) {
+          const frame = buf.slice(0, end);
+          buf = buf.slice(end).replace(/^\r?\n\r?\n/, '');
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of frame.split(/\r?\n/)) {
+            if (line.startsWith('event:')) event = line.slice(6).trim();
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+            else if (line.startsWith('retry:')) wait = Number(line.slice(6)) || wait;
+          }
+          if (event === 'notification' && data.length) {
+            try { onItem(JSON.parse(data.join('\n')) as Notification); } catch { /* a frame we cannot read */ }
+          }
+        }
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+import type { operations } from '../../api/schema';
+/** The JSON an operation answers with the given status (generated types). */
+export type Answer<Op extends keyof operations, S extends number = 200> =
+  operations[Op]['responses'] extends Record<S, { content: { 'application/json': infer T } }> ? T : never;
+export type UserList = Schemas['UserList'];
+export type ReviewQueue = Schemas['ReviewQueue'];

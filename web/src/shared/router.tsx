@@ -33,6 +33,7 @@ export function match(pattern: string, path: string): Record<string, string> | n
 
 export function Link(props: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+    props.onClick?.(e);
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     navigate(props.href);

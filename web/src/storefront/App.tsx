@@ -2,15 +2,17 @@
 // account), and the page for the current route.
 import { useEffect, useState, type ReactElement } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { api, onAuthChange, signedIn, signOut, type Cart } from '../api/client';
-import { Link, match, navigate, useLocation } from '../shared/router';
+import { api, onAuthChange, signedIn, type Cart } from '../api/client';
+import { Link, match, useLocation } from '../shared/router';
 import { useCartId } from './cart';
 import { Home } from './Home';
 import { SearchPage } from './Search';
 import { ProductPage } from './ProductPage';
 import { CartPage } from './CartPage';
 import { Checkout } from './Checkout';
-import { SignIn, Register, Orders, OrderPage } from './Account';
+import { SignIn, Register, Orders, OrderPage, AccountPage, ForgotPassword, ResetPassword } from './Account';
+import { CategoryPage } from './CategoryPage';
+import { NotificationsBadge, NotificationsPage } from './Notifications';
 import { SearchBox } from './SearchBox';
 
 function useSignedIn() {
@@ -26,17 +28,6 @@ function CartLink() {
   return <Link href="/cart" aria-label={`Cart, ${n} items`}>Cart ({n})</Link>;
 }
 
-function Unread() {
-  const q = useQuery({
-    queryKey: ['notifications'],
-    queryFn: () => api<{ unread_count: number }>('GET', '/notifications?limit=1'),
-    refetchInterval: 15_000,
-    retry: false,
-  });
-  const n = q.data?.unread_count ?? 0;
-  return n > 0 ? <span className="badge" aria-label={`${n} unread notifications`}>{n}</span> : null;
-}
-
 export function App() {
   const url = useLocation();
   const isIn = useSignedIn();
@@ -50,25 +41,33 @@ export function App() {
   else if (path === '/checkout') page = <Checkout />;
   else if (path === '/signin') page = <SignIn />;
   else if (path === '/register') page = <Register />;
+  else if ((m = match('/categories/:id', path))) page = <CategoryPage id={m.id} url={url} />;
+  else if (path === '/forgot-password') page = <ForgotPassword />;
+  else if (path === '/reset-password') page = <ResetPassword url={url} />;
+  else if (path === '/account') page = isIn ? <AccountPage /> : <SignIn />;
+  else if (path === '/notifications') page = isIn ? <NotificationsPage /> : <SignIn />;
   else if (path === '/orders') page = <Orders />;
   else if ((m = match('/orders/:id', path))) page = <OrderPage id={m.id} />;
   else page = <p>Nothing here. <Link href="/">Back to the shop</Link></p>;
   return (
     <>
       <header className="top">
-        <Link href="/">ShopSphere</Link>
+        <Link href="/" className="brand">ShopSphere</Link>
         <div className="grow">
           <SearchBox initial={url.searchParams.get('q') ?? ''} />
         </div>
-        <CartLink />
-        {isIn ? (
-          <>
-            <Link href="/orders">Orders<Unread /></Link>
-            <button className="secondary" onClick={() => { signOut(); navigate('/'); }}>Sign out</button>
-          </>
-        ) : (
-          <Link href="/signin">Sign in</Link>
-        )}
+        <nav aria-label="Your shop" className="links">
+          <CartLink />
+          {isIn ? (
+            <>
+              <Link href="/orders">Orders</Link>
+              <NotificationsBadge />
+              <Link href="/account">Account</Link>
+            </>
+          ) : (
+            <Link href="/signin">Sign in</Link>
+          )}
+        </nav>
       </header>
       <main>{page}</main>
     </>

@@ -11,9 +11,9 @@ export function Home() {
   const newest = useQuery({ queryKey: ['products', 'newest'], queryFn: () => api<Page<Product>>('GET', '/products?sort=newest&limit=20') });
   return (
     <>
-      <nav aria-label="Categories" className="muted">
+      <nav aria-label="Categories" className="chips">
         {(categories.data?.items ?? []).slice(0, 12).map((c) => (
-          <Link key={c.id} href={`/search?category_id=${c.id}`} style={{ marginRight: 12 }}>{c.name}</Link>
+          <Link key={c.id} href={`/categories/${c.id}`}>{c.name}</Link>
         ))}
       </nav>
       {trending.data && trending.data.items.length > 0 ? (

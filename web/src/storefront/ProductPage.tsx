@@ -1,8 +1,10 @@
 // ProductPage.tsx - picture, price with currency, stock state, attributes,
-// rating and reviews, "Add to cart", bought-together and similar products.
-import { useEffect, useState } from 'react';
+// rating and reviews (a buyer writes one here), "Add to cart",
+// bought-together and similar products; views and add-to-cart go to the
+// recommendation clickstream.
+import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, money, type Page, type Product, type ReviewPage } from '../api/client';
+import { ApiError, api, money, signedIn, type Page, type Product, type Review, type ReviewPage } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link } from '../shared/router';
 import { ensureCart, track } from './cart';
@@ -16,6 +18,37 @@ function Recommendations({ id, kind, title }: { id: string; kind: string; title:
       <h2>{title}</h2>
       <div className="grid">{q.data.items.map((p) => <ProductCard key={p.id} p={p} />)}</div>
     </section>
+  );
+}
+
+/** A buyer's review: the API accepts one per buyer of the product (403 for
+ *  others) and keeps it pending until a moderator approves it. */
+function ReviewForm({ id }: { id: string }) {
+  const [rating, setRating] = useState(5);
+  const [title, setTitle] = useState('');
+  const [body, setBody] = useState('');
+  const write = useMutation({ mutationFn: () => api<Review>('POST', `/products/${id}/reviews`, { rating, title, body }) });
+  if (!signedIn()) return <p className="muted"><Link href={`/signin?next=/products/${id}`}>Sign in</Link> to review a product you bought.</p>;
+  if (write.data) {
+    return <p className="ok" role="status">Thank you! Your review {write.data.status === 'approved' ? 'is published' : 'appears here once a moderator approves it'}.</p>;
+  }
+  const err = write.error instanceof ApiError ? write.error : null;
+  const field = (k: string) => (err?.details === k ? <span className="field-error">{err.message}</span> : null);
+  return (
+    <form aria-label="Write a review" className="card narrow" onSubmit={(e: FormEvent) => { e.preventDefault(); write.mutate(); }}>
+      <h3>Write a review</h3>
+      <label>Rating<br />
+        <select value={rating} onChange={(e) => setRating(Number(e.target.value))}>
+          {[5, 4, 3, 2, 1].map((n) => <option key={n} value={n}>{n} {n === 1 ? 'star' : 'stars'}</option>)}
+        </select>
+      </label>
+      <label>Title<br /><input value={title} maxLength={120} required onChange={(e) => setTitle(e.target.value)} aria-invalid={err?.details === 'title'} />{field('title')}</label>
+      <label>Review<br /><textarea value={body} maxLength={5000} rows={4} required onChange={(e) => setBody(e.target.value)} aria-invalid={err?.details === 'body'} />{field('body')}</label>
+      {err?.status === 403 ? <p role="alert" className="error">Only customers who bought this product can review it.</p>
+        : err?.status === 409 ? <p role="alert" className="error">You have reviewed this product already.</p>
+          : err && !['title', 'body', 'rating'].includes(err.details ?? '') ? <ErrorNote error={err} /> : null}
+      <button type="submit" disabled={write.isPending}>Submit review</button>
+    </form>
   );
 }
 
@@ -44,7 +77,7 @@ export function ProductPage({ id }: { id: string }) {
   const attrs = p.attributes ?? {};
   return (
     <article>
-      <div className="layout" style={{ gridTemplateColumns: 'minmax(0, 1fr) minmax(0, 1fr)' }}>
+      <div className="two">
         <img src={p.images?.[0] ?? `/api/v1/products/${p.id}/image.svg`} alt={p.name} style={{ width: '100%', borderRadius: 8, background: '#f3f4f6' }} />
         <div>
           <h1>{p.name}</h1>
@@ -69,9 +102,10 @@ export function ProductPage({ id }: { id: string }) {
           <div key={r.id} className="card" style={{ marginBottom: 8 }}>
             <span className="stars" aria-label={`${r.rating} out of 5`}>{'★'.repeat(r.rating)}</span> <strong>{r.title}</strong>
             <p>{r.body}</p>
-            <span className="muted">{r.author_name}</span>
+            <span className="muted">{r.author_name}{r.verified_purchase ? ' · verified purchase' : ''}</span>
           </div>
         ))}
+        <ReviewForm id={id} />
       </section>
       <Recommendations id={id} kind="bought_together" title="Bought together" />
       <Recommendations id={id} kind="similar" title="Similar products" />

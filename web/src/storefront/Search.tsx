@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type SearchAnswer } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
-import { Link, navigate } from '../shared/router';
+import { navigate } from '../shared/router';
 import { ProductCard } from './ProductCard';
 
 const PAGE = 20;
@@ -23,8 +23,8 @@ export function SearchPage({ url }: { url: URL }) {
   const a = answer.data;
   return (
     <div className="layout">
-      <aside aria-label="Filters">
-        {(['brand', 'color', 'size'] as const).map((facet) => (
+      <aside aria-label="Filters" className="filters">
+        {(['brand', 'color', 'size'] as const).filter((facet) => (a?.facets?.[facet] ?? []).length > 0).map((facet) => (
           <fieldset key={facet}>
             <legend>{facet[0].toUpperCase() + facet.slice(1)}</legend>
             {(a?.facets?.[facet] ?? []).map((f) => (
@@ -39,9 +39,8 @@ export function SearchPage({ url }: { url: URL }) {
       </aside>
       <section>
         <ErrorNote error={answer.error} />
-        {a?.corrected_query ? (
-          <p>Showing results for <strong>{a.corrected_query}</strong>. Did you mean{' '}
-            <Link href={`/search?q=${encodeURIComponent(a.corrected_query)}`}>{a.corrected_query}</Link>?</p>
+        {a?.corrected_query && a.corrected_query !== (params.get('q') ?? '').trim().toLowerCase() ? (
+          <p role="status">Showing results for <strong>{a.corrected_query}</strong> (you typed “{params.get('q')}”).</p>
         ) : null}
         <p className="muted" aria-live="polite">{a ? `${a.total} results` : 'Searching…'}</p>
         <label>Sort{' '}
@@ -54,7 +53,7 @@ export function SearchPage({ url }: { url: URL }) {
           </select>
         </label>
         <div className="grid">{(a?.items ?? []).map((p) => <ProductCard key={p.id} p={p} />)}</div>
-        <nav aria-label="Pages" style={{ marginTop: 12, display: 'flex', gap: 8 }}>
+        <nav aria-label="Pages" className="pager">
           <button className="secondary" disabled={offset === 0} onClick={() => set('offset', String(Math.max(0, offset - PAGE)))}>Previous</button>
           <button className="secondary" disabled={!a || offset + PAGE >= a.total} onClick={() => set('offset', String(offset + PAGE))}>Next</button>
         </nav>
