@@ -597,3 +597,19 @@ test('order history pages with a cursor, newest first', async () => {
   assertEnvelope(await call(`${API}/orders?limit=0`, { headers: auth(buyer.token) }), 422, 'VALIDATION_ERROR');
   assertEnvelope(await call(`${API}/orders?cursor=zzz`, { headers: auth(buyer.token) }), 422, 'VALIDATION_ERROR');
 });
+
+test("an admin's order list holds every customer's orders; a customer's only their own", async () => {
+  const p = await newProduct({ price: '3.00', stock: 5 });
+  const one = await newBuyer();
+  const two = await newBuyer();
+  const a = await placeOrder(one.token, randomUUID(), checkoutBody(await cartWith(one.token, [[p.id, 1]])));
+  const b = await placeOrder(two.token, randomUUID(), checkoutBody(await cartWith(two.token, [[p.id, 1]])));
+  assert.equal(a.status, 201, a.text);
+  assert.equal(b.status, 201, b.text);
+  const all = await call(`${API}/orders?limit=100`, { headers: auth(admin) });
+  assert.equal(all.status, 200, all.text);
+  const seen = all.body.items.map((o) => o.id);
+  assert.ok(seen.includes(a.body.id) && seen.includes(b.body.id), 'the admin sees both customers\' orders');
+  const mine = await call(`${API}/orders?limit=100`, { headers: auth(two.token) });
+  assert.deepEqual(mine.body.items.map((o) => o.id), [b.body.id]);
+});

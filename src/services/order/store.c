@@ -78,8 +78,8 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
                               "occurred_at") " FROM order_transitions WHERE "
                                              "order_id = $1 ORDER BY seq"},
     {"order_list",
-     "SELECT id FROM orders WHERE user_id = $1 AND ($2::uuid IS NULL OR "
-     "id < $2::uuid) ORDER BY id DESC LIMIT $3"},
+     "SELECT id FROM orders WHERE ($1::uuid IS NULL OR user_id = $1) AND "
+     "($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3"},
     {"order_set_status", "UPDATE orders SET status = $3, updated_at = now() "
                          "WHERE id = $1 AND status = $2"},
     {"order_set_payment",

@@ -117,8 +117,8 @@ int store_order_insert(struct db_conn *c, const struct order_record *o);
 /* Loads an order with lines and transitions (for_update locks the row). */
 int store_order_get(struct db_conn *c, struct arena *a, const char *id,
                     bool for_update, struct order_record *out);
-/* Ids of a user's orders, newest first, older than `before` (NULL: from
- * the newest); at most limit. */
+/* Ids of a user's orders (user_id NULL: everyone's), newest first, older
+ * than `before` (NULL: from the newest); at most limit. */
 int store_order_list(struct db_conn *c, struct arena *a, const char *user_id,
                      const char *before, int limit, char (**ids)[40]);
 /* Compare-and-set of the status plus a transition row; 1 when it moved, 0

@@ -63,7 +63,7 @@ function ReviewsView() {
   const list = useQuery({ queryKey: ['moderation', status], queryFn: () => api<ReviewQueue>('GET', `/admin/reviews?status=${status}`) });
   const decide = useMutation({
     mutationFn: ({ id, action, reason }: { id: string; action: 'approve' | 'reject'; reason?: string }) =>
-      api('POST', `/admin/reviews/${id}/${action}`, action === 'reject' ? { reason: reason || 'Does not follow the review guidelines' } : {}),
+      api('POST', `/admin/reviews/${id}/${action}`, action === 'reject' ? { reason: reason || 'Does not follow the review guidelines' } : undefined),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['moderation'] }),
   });
   return (

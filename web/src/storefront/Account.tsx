@@ -2,7 +2,7 @@
 // link), the account page (profile, addresses, sign out), order history and
 // one order with live tracking (it refreshes until the order is delivered
 // or cancelled), cancelled where the API allows it.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   ApiError, api, login, money, signOut,
@@ -255,6 +255,9 @@ export function OrderPage({ id }: { id: string }) {
     queryKey: ['shipments', id], queryFn: () => api<Page<Shipment>>('GET', `/shipments?order_id=${id}`),
     refetchInterval: () => (order.data && FINAL.has(order.data.status) ? false : 3000), retry: false,
   });
+  // A new status (shipped, delivered) brings its shipment news: fetch them.
+  const status = order.data?.status;
+  useEffect(() => { if (status) void qc.invalidateQueries({ queryKey: ['shipments', id] }); }, [qc, id, status]);
   const [asked, setAsked] = useState(false);
   const cancel = useMutation({
     mutationFn: () => api<Order>('POST', `/orders/${id}/cancel`, {}),
@@ -279,10 +282,10 @@ export function OrderPage({ id }: { id: string }) {
       <p>Subtotal {money(o.subtotal, o.currency)} · Tax {money(o.tax, o.currency)} · Shipping {money(o.shipping, o.currency)}</p>
       <p className="price">Total {money(o.total, o.currency)}</p>
       {list.map((s) => (
-        <div key={s.id} className="card" aria-label="Shipment">
+        <section key={s.id} className="card" aria-label={`Shipment ${s.tracking_number ?? ''}`.trim()}>
           <div>Shipment {s.tracking_number ?? s.id.slice(0, 8)}: <strong>{s.status.replace(/_/g, ' ')}</strong></div>
           <ol>{s.events.map((e, i) => <li key={i}>{e.status.replace(/_/g, ' ')}{e.description ? `: ${e.description}` : ''}{e.occurred_at ? ` (${new Date(e.occurred_at).toLocaleString()})` : ''}</li>)}</ol>
-        </div>
+        </section>
       ))}
       <details>
         <summary>History</summary>

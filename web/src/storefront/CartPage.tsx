@@ -23,6 +23,7 @@ export function CartPage() {
   return (
     <section aria-label="Cart">
       <h1>Cart</h1>
+      <div className="scroll">
       <table>
         <thead><tr><th>Product</th><th>Price</th><th>Quantity</th><th>Total</th><th></th></tr></thead>
         <tbody>
@@ -38,6 +39,7 @@ export function CartPage() {
           ))}
         </tbody>
       </table>
+      </div>
       <ErrorNote error={change.error} />
       <p className="price">Subtotal: {money(c.subtotal, c.currency)}</p>
       <button onClick={() => navigate('/checkout')}>Checkout</button>

@@ -36,7 +36,7 @@ export function NotificationsBadge() {
   const n = q.data?.unread_count ?? 0;
   return (
     <Link href="/notifications" aria-label={n > 0 ? `Notifications, ${n} unread` : 'Notifications'}>
-      <span aria-hidden="true">🔔</span>{n > 0 ? <span className="badge" data-testid="unread">{n}</span> : null}
+      <svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="currentColor" style={{ verticalAlign: 'middle' }}><path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z" /></svg>{n > 0 ? <span className="badge" data-testid="unread">{n}</span> : null}
     </Link>
   );
 }
