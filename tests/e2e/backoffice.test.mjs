@@ -109,6 +109,9 @@ test('an admin creates, imports, restocks and archives products', async () => {
   await stool.getByRole('button', { name: 'Adjust' }).click();
   await stool.getByRole('cell', { name: '17', exact: true }).waitFor({ timeout: 20000 });
   await stool.getByRole('button', { name: `Archive Pine stool ${RUN}` }).click();
+  // Archived, it leaves the active list and shows among the archived.
+  await stool.waitFor({ state: 'detached', timeout: 20000 });
+  await page.getByLabel('Show products').selectOption('archived');
   await stool.getByRole('cell', { name: 'archived' }).waitFor({ timeout: 20000 });
   await done(page);
 });

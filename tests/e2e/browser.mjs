@@ -42,7 +42,14 @@ function watchContract(page) {
     if (!/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(url)) return;
     const p = (async () => {
       const req = res.request();
-      const headers = await res.allHeaders();
+      let headers;
+      let reqHeaders;
+      try {
+        headers = await res.allHeaders();
+        reqHeaders = await req.allHeaders();
+      } catch {
+        return; // the page closed meanwhile
+      }
       const stream = (headers['content-type'] ?? '').startsWith('text/event-stream');
       let text;
       try {
@@ -52,7 +59,7 @@ function watchContract(page) {
       }
       try {
         checkContract(
-          { method: req.method(), url, headers: await req.allHeaders(), body: req.postData() ?? undefined },
+          { method: req.method(), url, headers: reqHeaders, body: req.postData() ?? undefined },
           { status: res.status(), headers: new Headers(headers), text },
         );
       } catch (e) {

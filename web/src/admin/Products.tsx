@@ -38,12 +38,16 @@ interface Refused { line: number; sku: string; reason: string }
 
 /** One row as the API's ProductCreate; a malformed number stays a string so
  *  the API names the field. */
-function rowToProduct(header: string[], row: string[]): Record<string, unknown> {
+function rowToProduct(header: string[], row: string[], categories: Map<string, string>): Record<string, unknown> {
   const v = (k: string) => (row[header.indexOf(k)] ?? '').trim();
   const body: Record<string, unknown> = { sku: v('sku'), name: v('name'), price: v('price') };
   if (v('currency')) body.currency = v('currency');
   if (v('stock')) body.stock = /^-?\d+$/.test(v('stock')) ? Number(v('stock')) : v('stock');
-  if (v('category')) body.category = v('category');
+  if (v('category')) {
+    const id = categories.get(v('category').toLowerCase());
+    if (!id) throw new Error(`no category "${v('category')}" (give its slug, path or name)`);
+    body.category_id = id;
+  }
   if (v('description')) body.description = v('description');
   if (v('status')) body.status = v('status');
   const attributes: Record<string, string> = {};
@@ -63,16 +67,24 @@ function CsvImport() {
       if (!header.includes('sku') || !header.includes('name') || !header.includes('price') || unknown.length) {
         throw new Error(`The first line must name the columns: sku, name, price and any of ${CSV_COLUMNS.slice(3).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}.`);
       }
+      // A category by its slug, path or name, as a person writes it.
+      const categories = new Map<string, string>();
+      const walk = (l: (Category & { children?: Category[] })[]) => l.forEach((c) => {
+        for (const k of [c.slug, c.path, c.name]) categories.set(k.toLowerCase(), c.id);
+        walk(c.children ?? []);
+      });
+      if (header.includes('category')) walk((await api<Page<Category & { children?: Category[] }>>('GET', '/categories')).items);
       let created = 0;
       const refused: Refused[] = [];
       for (let i = 0; i < rows.length; i++) {
-        const body = rowToProduct(header, rows[i]);
+        const sku = (rows[i][header.indexOf('sku')] ?? '').trim();
         try {
+          const body = rowToProduct(header, rows[i], categories);
           await api('POST', '/products', body);
           created++;
         } catch (e) {
           const reason = e instanceof ApiError ? `${e.message}${e.details ? ` (${e.details})` : ''}` : String(e);
-          refused.push({ line: i + 2, sku: String(body.sku ?? ''), reason });
+          refused.push({ line: i + 2, sku, reason });
         }
       }
       return { created, refused };
@@ -210,9 +222,9 @@ export function ProductsView() {
     <section aria-label="Products">
       <div className="toolbar">
         <label>Find a product <input value={q} onChange={(e) => setQ(e.target.value)} /></label>
-        <label>Status{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option><option value="active">active</option><option value="draft">draft</option><option value="archived">archived</option>
+        <label>Show{' '}
+          <select aria-label="Show products" value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">active products</option><option value="draft">draft products</option><option value="archived">archived products</option>
           </select>
         </label>
       </div>

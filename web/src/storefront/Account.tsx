@@ -260,7 +260,7 @@ export function OrderPage({ id }: { id: string }) {
   useEffect(() => { if (status) void qc.invalidateQueries({ queryKey: ['shipments', id] }); }, [qc, id, status]);
   const [asked, setAsked] = useState(false);
   const cancel = useMutation({
-    mutationFn: () => api<Order>('POST', `/orders/${id}/cancel`, {}),
+    mutationFn: () => api<Order>('POST', `/orders/${id}/cancel`),
     onSuccess: (o) => { qc.setQueryData(['order', id], o); setAsked(false); },
   });
   if (order.error) return <ErrorNote error={order.error} />;
