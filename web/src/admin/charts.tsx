@@ -7,22 +7,24 @@ export interface Point { label: string; value: number }
 const describe = (title: string, points: Point[], unit: string) =>
   points.length === 0 ? `${title}: no data yet` : `${title}: ${points.map((p) => `${p.label} ${p.value}${unit}`).join(', ')}`;
 
-/** Upright bars for short labels (hours, days). */
+/** Upright bars for short labels (hours, days); every few labels shown
+ *  whole so they never overlap. */
 export function BarChart({ title, points, unit = '' }: { title: string; points: Point[]; unit?: string }) {
   const max = Math.max(1, ...points.map((p) => p.value));
-  const w = 28;
+  const width = 360;
   const height = 140;
+  const slot = width / Math.max(1, points.length);
+  const every = Math.max(1, Math.ceil(points.length / 8));
   return (
     <figure className="card chart" aria-label={title}>
       <figcaption><strong>{title}</strong></figcaption>
-      <svg role="img" aria-label={describe(title, points, unit)}
-        viewBox={`0 0 ${Math.max(1, points.length) * (w + 6)} ${height + 30}`} width="100%" height={height + 30}>
+      <svg role="img" aria-label={describe(title, points, unit)} viewBox={`0 0 ${width} ${height + 22}`} width="100%">
         {points.map((p, i) => {
           const h = (p.value / max) * height;
           return (
-            <g key={i} transform={`translate(${i * (w + 6)},0)`}>
-              <rect x={0} y={height - h} width={w} height={h} fill="#1d4ed8"><title>{`${p.label}: ${p.value}${unit}`}</title></rect>
-              <text x={w / 2} y={height + 14} fontSize="10" textAnchor="middle">{p.label}</text>
+            <g key={i} transform={`translate(${i * slot},0)`}>
+              <rect x={1} y={height - h} width={Math.max(1, slot - 2)} height={h} fill="#1d4ed8"><title>{`${p.label}: ${p.value}${unit}`}</title></rect>
+              {i % every === 0 ? <text x={slot / 2} y={height + 16} fontSize="12" textAnchor="middle">{p.label}</text> : null}
             </g>
           );
         })}
@@ -35,8 +37,8 @@ export function BarChart({ title, points, unit = '' }: { title: string; points: 
  *  each bar, the value at the bar's end. */
 export function HBarChart({ title, points, unit = '' }: { title: string; points: Point[]; unit?: string }) {
   const max = Math.max(1, ...points.map((p) => p.value));
-  const width = 400;
-  const row = 34;
+  const width = 360;
+  const row = 38;
   return (
     <figure className="card chart" aria-label={title}>
       <figcaption><strong>{title}</strong></figcaption>
@@ -47,9 +49,9 @@ export function HBarChart({ title, points, unit = '' }: { title: string; points:
           const w = Math.max(2, (p.value / max) * (width - 70));
           return (
             <g key={i} transform={`translate(0,${i * row})`}>
-              <text x={0} y={11} fontSize="11">{p.label}</text>
-              <rect x={0} y={15} width={w} height={14} fill="#1d4ed8"><title>{`${p.label}: ${p.value}${unit}`}</title></rect>
-              <text x={w + 4} y={26} fontSize="11">{`${p.value}${unit}`}</text>
+              <text x={0} y={13} fontSize="13">{p.label}</text>
+              <rect x={0} y={18} width={w} height={14} fill="#1d4ed8"><title>{`${p.label}: ${p.value}${unit}`}</title></rect>
+              <text x={w + 4} y={30} fontSize="12">{`${p.value}${unit}`}</text>
             </g>
           );
         })}
@@ -60,14 +62,16 @@ export function HBarChart({ title, points, unit = '' }: { title: string; points:
 
 export function LineChart({ title, points, unit = '' }: { title: string; points: Point[]; unit?: string }) {
   const max = Math.max(1, ...points.map((p) => p.value));
-  const width = 600;
-  const height = 140;
-  const pad = 8;
+  const width = 360;
+  const height = 130;
+  const pad = 16;
   const step = points.length > 1 ? (width - 2 * pad) / (points.length - 1) : 0;
   const x = (i: number) => pad + i * step;
   const y = (v: number) => 6 + height - (v / max) * height;
   const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-  const every = Math.max(1, Math.ceil(points.length / 7));
+  const every = Math.max(1, Math.ceil(points.length / 5));
+  // The last label always shows; one that would crowd it gives way.
+  const shown = (i: number) => i === points.length - 1 || (i % every === 0 && points.length - 1 - i >= every / 2 + 0.5);
   return (
     <figure className="card chart" aria-label={title}>
       <figcaption><strong>{title}</strong></figcaption>
@@ -75,8 +79,8 @@ export function LineChart({ title, points, unit = '' }: { title: string; points:
         viewBox={`0 0 ${width} ${height + 30}`} width="100%">
         <path d={d} fill="none" stroke="#1d4ed8" strokeWidth="2" />
         {points.map((p, i) => <circle key={i} cx={x(i)} cy={y(p.value)} r="3" fill="#1d4ed8"><title>{`${p.label}: ${p.value}${unit}`}</title></circle>)}
-        {points.map((p, i) => (i % every === 0 || i === points.length - 1 ? (
-          <text key={`l${i}`} x={x(i)} y={height + 26} fontSize="12" textAnchor={i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'}>{p.label}</text>
+        {points.map((p, i) => (shown(i) ? (
+          <text key={`l${i}`} x={x(i)} y={height + 26} fontSize="13" textAnchor={i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'}>{p.label}</text>
         ) : null))}
       </svg>
     </figure>

@@ -42,7 +42,7 @@ export function SearchPage({ url }: { url: URL }) {
         {a?.corrected_query && a.corrected_query !== (params.get('q') ?? '').trim().toLowerCase() ? (
           <p role="status">Showing results for <strong>{a.corrected_query}</strong> (you typed “{params.get('q')}”).</p>
         ) : null}
-        <p className="muted" aria-live="polite">{a ? `${a.total} results` : 'Searching…'}</p>
+        <p className="muted" aria-live="polite">{a ? `${a.total} ${a.total === 1 ? 'result' : 'results'}` : 'Searching…'}</p>
         <label>Sort{' '}
           <select value={params.get('sort') ?? 'relevance'} onChange={(e) => set('sort', e.target.value)}>
             <option value="relevance">Relevance</option>
