@@ -3,7 +3,7 @@
 // POST /products; the rows the API refuses are listed with its reason).
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, api, type Category, type Page, type Product, type ProductCreate } from '../api/client';
+import { ApiError, api, categoriesQuery, flattenCategories, type Page, type Product, type ProductCreate } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 
 /** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
@@ -69,11 +69,11 @@ function CsvImport() {
       }
       // A category by its slug, path or name, as a person writes it.
       const categories = new Map<string, string>();
-      const walk = (l: (Category & { children?: Category[] })[]) => l.forEach((c) => {
-        for (const k of [c.slug, c.path, c.name]) categories.set(k.toLowerCase(), c.id);
-        walk(c.children ?? []);
-      });
-      if (header.includes('category')) walk((await api<Page<Category & { children?: Category[] }>>('GET', '/categories')).items);
+      if (header.includes('category')) {
+        for (const c of flattenCategories((await qc.fetchQuery(categoriesQuery)).items)) {
+          for (const k of [c.slug, c.path, c.name]) categories.set(k.toLowerCase(), c.id);
+        }
+      }
       let created = 0;
       const refused: Refused[] = [];
       for (let i = 0; i < rows.length; i++) {
@@ -115,10 +115,8 @@ function CsvImport() {
 
 function CreateProduct() {
   const qc = useQueryClient();
-  const cats = useQuery({ queryKey: ['categories'], queryFn: () => api<Page<Category & { children?: Category[] }>>('GET', '/categories') });
-  const flat: Category[] = [];
-  const walk = (l: (Category & { children?: Category[] })[]) => l.forEach((c) => { flat.push(c); walk(c.children ?? []); });
-  walk(cats.data?.items ?? []);
+  const cats = useQuery(categoriesQuery);
+  const flat = flattenCategories(cats.data?.items ?? []);
   const create = useMutation({
     mutationFn: (p: ProductCreate) => api<Product>('POST', '/products', p),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['admin-products'] }),

@@ -2,22 +2,18 @@
 // one), users (find, role, suspend), search synonyms and the audit log.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, api, type AuditEntry, type Category, type Page, type Role, type SynonymGroups, type User, type UserList } from '../api/client';
+import { ApiError, api, categoriesQuery, flattenCategories, type AuditEntry, type Category, type CategoryNode, type Page, type Role, type SynonymGroups, type User, type UserList } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 
-type Node = Category & { children?: Node[] };
-
-function Tree({ nodes }: { nodes: Node[] }) {
+function Tree({ nodes }: { nodes: CategoryNode[] }) {
   if (!nodes.length) return null;
-  return <ul>{nodes.map((c) => <li key={c.id}>{c.name} <span className="muted">/{c.path}</span><Tree nodes={c.children ?? []} /></li>)}</ul>;
+  return <ul>{nodes.map((c) => <li key={c.id}>{c.name} <span className="muted">/{c.path}</span><Tree nodes={c.children} /></li>)}</ul>;
 }
 
 export function CategoriesView() {
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['categories'], queryFn: () => api<Page<Node>>('GET', '/categories') });
-  const flat: Node[] = [];
-  const walk = (l: Node[]) => l.forEach((c) => { flat.push(c); walk(c.children ?? []); });
-  walk(list.data?.items ?? []);
+  const list = useQuery(categoriesQuery);
+  const flat = flattenCategories(list.data?.items ?? []);
   const create = useMutation({
     mutationFn: (b: { name: string; slug?: string; parent_id?: string }) => api<Category>('POST', '/categories', b),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['categories'] }),

@@ -224,3 +224,13 @@ export type Answer<Op extends keyof operations, S extends number = 200> =
   operations[Op]['responses'] extends Record<S, { content: { 'application/json': infer T } }> ? T : never;
 export type UserList = Schemas['UserList'];
 export type ReviewQueue = Schemas['ReviewQueue'];
+export type CategoryNode = Schemas['CategoryNode'];
+/** The category tree (GET /categories), one query for every page. */
+export const categoriesQuery = {
+  queryKey: ['categories'],
+  queryFn: () => api<Answer<'listCategories'>>('GET', '/categories'),
+};
+/** The tree's nodes, parents before their children. */
+export function flattenCategories(nodes: CategoryNode[]): CategoryNode[] {
+  return nodes.flatMap((c) => [c, ...flattenCategories(c.children)]);
+}

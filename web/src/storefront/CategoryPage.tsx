@@ -1,31 +1,20 @@
 // CategoryPage.tsx - one category: its subcategories, its products (and
 // its descendants'), sorted and paged by the catalog's cursor.
 import { useQuery } from '@tanstack/react-query';
-import { api, type Category, type Page, type Product } from '../api/client';
+import { api, categoriesQuery, flattenCategories, type Page, type Product } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link, navigate } from '../shared/router';
 import { ProductCard } from './ProductCard';
 
-type Node = Category & { children?: Node[] };
-
-function find(nodes: Node[], id: string): Node | null {
-  for (const n of nodes) {
-    if (n.id === id) return n;
-    const c = find(n.children ?? [], id);
-    if (c) return c;
-  }
-  return null;
-}
-
 export function CategoryPage({ id, url }: { id: string; url: URL }) {
   const sort = url.searchParams.get('sort') ?? 'newest';
   const cursor = url.searchParams.get('cursor');
-  const categories = useQuery({ queryKey: ['categories'], queryFn: () => api<Page<Node>>('GET', '/categories') });
+  const categories = useQuery(categoriesQuery);
   const products = useQuery({
     queryKey: ['category', id, sort, cursor],
     queryFn: () => api<Page<Product>>('GET', `/products?category_id=${encodeURIComponent(id)}&sort=${sort}&limit=24${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   });
-  const here = find(categories.data?.items ?? [], id);
+  const here = flattenCategories(categories.data?.items ?? []).find((c) => c.id === id);
   const go = (next: Record<string, string | null>) => {
     const p = new URLSearchParams(url.search);
     for (const [k, v] of Object.entries(next)) (v === null ? p.delete(k) : p.set(k, v));

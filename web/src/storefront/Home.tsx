@@ -1,13 +1,13 @@
 // Home.tsx - trending products and the categories, then the newest.
 import { useQuery } from '@tanstack/react-query';
-import { api, type Category, type Page, type Product } from '../api/client';
+import { api, categoriesQuery, type Page, type Product } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link } from '../shared/router';
 import { ProductCard } from './ProductCard';
 
 export function Home() {
   const trending = useQuery({ queryKey: ['trending'], queryFn: () => api<Page<Product>>('GET', '/recommendations/trending?limit=8'), retry: false });
-  const categories = useQuery({ queryKey: ['categories'], queryFn: () => api<Page<Category>>('GET', '/categories') });
+  const categories = useQuery(categoriesQuery);
   const newest = useQuery({ queryKey: ['products', 'newest'], queryFn: () => api<Page<Product>>('GET', '/products?sort=newest&limit=20') });
   return (
     <>
