@@ -7,7 +7,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { API, BASE, adminToken, call, newCategory } from '../system/lib.mjs';
+import { API, BASE, adminToken, call, eventually, newCategory } from '../system/lib.mjs';
 import {
   assertAccessible, bearer, leftovers, buy, close, done, launch, newPage, registerUser, reloadUntil, shot,
 } from './browser.mjs';
@@ -89,6 +89,16 @@ test('an admin creates, imports, restocks and archives products', async () => {
   await form.getByLabel('Category').selectOption({ label: `desks-${RUN}` });
   await form.getByRole('button', { name: 'Create product' }).click();
   await page.getByRole('status').getByText(`Created Walnut shelf ${RUN}.`).waitFor({ timeout: 20000 });
+
+  // Its details: the brand a shopper filters by.
+  const shelf = page.getByRole('row').filter({ hasText: `E2E-NEW-${RUN}` });
+  await shelf.getByText('Edit details').click();
+  await shelf.getByLabel('Brand').fill('Hyggelig');
+  await shelf.getByRole('button', { name: 'Save details' }).click();
+  await eventually(async () => {
+    const r = await call(`${API}/products?limit=100&sort=newest`, { headers: bearer(admin) });
+    return r.body.items.find((x) => x.sku === `E2E-NEW-${RUN}`)?.attributes?.brand === 'Hyggelig';
+  }, 30000, 500);
 
   const csv = [
     'sku,name,price,currency,stock,category,brand',

@@ -168,6 +168,32 @@ function CreateProduct() {
   );
 }
 
+/** Name, description and the attributes a shopper filters by; an emptied
+ *  attribute is left as it was (the API takes no empty values). */
+function EditDetails({ p, onSaved }: { p: Product; onSaved: () => void }) {
+  const edit = useMutation({ mutationFn: (patch: Record<string, unknown>) => api<Product>('PATCH', `/products/${p.id}`, patch), onSuccess: onSaved });
+  const attrs = Object.fromEntries(Object.entries(p.attributes ?? {}).filter(([, v]) => v !== null && v !== undefined)) as NonNullable<Product['attributes']>;
+  return (
+    <details>
+      <summary>Edit details</summary>
+      <form aria-label={`Details of ${p.name}`} onSubmit={(e: FormEvent<HTMLFormElement>) => {
+        e.preventDefault();
+        const d = new FormData(e.currentTarget);
+        const s = (k: string) => String(d.get(k) ?? '').trim();
+        const attributes: Record<string, string> = {};
+        for (const k of ['brand', 'color', 'size'] as const) if (s(k)) attributes[k] = s(k);
+        edit.mutate({ name: s('name'), description: s('description'), attributes: { ...attrs, ...attributes } });
+      }}>
+        <label>Name<br /><input name="name" defaultValue={p.name} required maxLength={200} /></label>
+        <label>Description<br /><textarea name="description" defaultValue={p.description ?? ''} rows={2} /></label>
+        {(['brand', 'color', 'size'] as const).map((k) => <label key={k}>{k[0].toUpperCase() + k.slice(1)}<br /><input name={k} defaultValue={attrs[k] ?? ''} /></label>)}
+        <ErrorNote error={edit.error} />
+        <button type="submit" className="secondary" disabled={edit.isPending}>Save details</button>
+      </form>
+    </details>
+  );
+}
+
 function ProductRow({ p }: { p: Product }) {
   const qc = useQueryClient();
   const done = () => qc.invalidateQueries({ queryKey: ['admin-products'] });
@@ -179,7 +205,7 @@ function ProductRow({ p }: { p: Product }) {
   const archive = useMutation({ mutationFn: () => api('DELETE', `/products/${p.id}`), onSuccess: done });
   return (
     <tr>
-      <td>{p.sku}</td><td>{p.name}</td><td>{p.stock}{p.available !== undefined && p.available !== p.stock ? ` (${p.available} free)` : ''}</td><td>{p.status}</td>
+      <td>{p.sku}</td><td>{p.name}<EditDetails p={p} onSaved={done} /></td><td>{p.stock}{p.available !== undefined && p.available !== p.stock ? ` (${p.available} free)` : ''}</td><td>{p.status}</td>
       <td>
         <form onSubmit={(e: FormEvent<HTMLFormElement>) => { e.preventDefault(); save.mutate(String(new FormData(e.currentTarget).get('price'))); }}>
           <input name="price" aria-label={`Price of ${p.name}`} defaultValue={p.price} size={8} /> {p.currency}{' '}
