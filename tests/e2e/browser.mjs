@@ -109,8 +109,17 @@ export async function done(page) {
   }
 }
 
+/** A photo of the page; on a loaded machine a full-page capture may take
+ *  long, so it has a generous limit and falls back to the viewport. A photo
+ *  is the journey's record, not its assertion: one that cannot be taken is
+ *  reported, and the journey goes on. */
 export async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const path = join(SHOTS, `${name}.png`);
+  try {
+    await page.screenshot({ path, fullPage: true, timeout: 90000 });
+  } catch {
+    await page.screenshot({ path, timeout: 90000 }).catch((e) => console.warn(`screenshot ${name}: ${e.message}`));
+  }
 }
 
 export async function assertAccessible(page, name) {
