@@ -29,7 +29,24 @@ export async function call(url, { method = 'GET', headers = {}, body, raw } = {}
     init.body = JSON.stringify(body);
     init.headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(url, init);
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    // A kept-alive connection the server closed as we reused it fails
+    // before any answer (undici: "other side closed", ECONNRESET). Browsers
+    // retry such a request when repeating it is harmless; so do we, once,
+    // for reads and sign-ins, and say why when it fails for good.
+    const cause = e.cause ? `${e.cause.code ?? ''} ${e.cause.message ?? ''}`.trim() : '';
+    const harmless = ['GET', 'HEAD', 'OPTIONS'].includes(method) || /\/auth\/login$/.test(url);
+    if (!harmless) throw new Error(`${method} ${url}: ${e.message}${cause ? ` (${cause})` : ''}`);
+    try {
+      res = await fetch(url, init);
+    } catch (e2) {
+      const cause2 = e2.cause ? `${e2.cause.code ?? ''} ${e2.cause.message ?? ''}`.trim() : '';
+      throw new Error(`${method} ${url}: ${e2.message} twice (${cause}; ${cause2})`);
+    }
+  }
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
