@@ -108,61 +108,84 @@ static void reply_api_error(struct http_response *res,
   http_reply_error(res, req, e, msg, NULL);
 }
 
-/* Renders the cart, repriced against the catalog. */
-static void reply_cart(struct http_request *req, struct http_response *res,
-                       unsigned status, struct cart_record *cart) {
+/* A cart priced today: its lines against the catalog, then its
+ * promotions on the lines that can be bought (arena arrays of the cart's
+ * line count; pl_of[i] is line i's price line, line_count when none). */
+struct priced_cart {
+  struct catalog_item *cat;
+  struct cart_view_line *view;
+  struct cart_totals totals;
+  struct price_line *pl;
+  size_t np;
+  size_t *pl_of;
+  struct cart_discounts discounts;
+};
+
+/* Prices cart (strict as for cart_promotions_price); answers and returns
+ * false when it cannot. */
+static bool price_cart(struct http_request *req, struct http_response *res,
+                       const struct cart_record *cart, bool strict,
+                       struct priced_cart *out) {
   size_t n = cart->line_count;
-  if (n > 1) qsort(cart->lines, n, sizeof *cart->lines, line_cmp);
-  struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
-  struct cart_view_line *view = arena_alloc(req->arena, sizeof *view * (n + 1));
-  if (cat == NULL || view == NULL) {
+  out->cat = arena_alloc(req->arena, sizeof *out->cat * (n + 1));
+  out->view = arena_alloc(req->arena, sizeof *out->view * (n + 1));
+  out->pl = arena_alloc(req->arena, sizeof *out->pl * (n + 1));
+  out->pl_of = arena_alloc(req->arena, sizeof *out->pl_of * (n + 1));
+  if (!out->cat || !out->view || !out->pl || !out->pl_of) {
     http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
-    return;
+    return false;
   }
-  enum api_error e = lookup_lines(req, cart->lines, n, cart->currency, cat);
+  enum api_error e =
+      lookup_lines(req, cart->lines, n, cart->currency, out->cat);
   if (e != API_OK) {
     reply_api_error(res, req, e);
-    return;
+    return false;
   }
-  struct cart_totals totals;
-  if (!cart_reprice(cart->lines, cat, n, view, &totals)) {
+  if (!cart_reprice(cart->lines, out->cat, n, out->view, &out->totals)) {
     http_reply_error(res, req, API_UNPROCESSABLE, "cart total out of range",
                      NULL);
-    return;
+    return false;
   }
-  /* Promotions, on the lines that can be bought, at today's prices. */
-  struct price_line *pl = arena_alloc(req->arena, sizeof *pl * (n + 1));
-  size_t *pl_of = arena_alloc(req->arena, sizeof *pl_of * (n + 1));
-  if (pl == NULL || pl_of == NULL) {
-    http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
-    return;
-  }
-  size_t np = 0;
+  out->np = 0;
   for (size_t i = 0; i < n; i++) {
-    pl_of[i] = n; /* no price line: discount 0 */
-    if (!view[i].available) continue;
-    pl_of[i] = np;
-    pl[np++] =
-        (struct price_line){cart->lines[i].product_id, cat[i].category_id,
-                            view[i].unit_price, cart->lines[i].quantity, 0};
+    out->pl_of[i] = n; /* no price line: discount 0 */
+    if (!out->view[i].available) continue;
+    out->pl_of[i] = out->np;
+    out->pl[out->np++] = (struct price_line){
+        cart->lines[i].product_id, out->cat[i].category_id,
+        out->view[i].unit_price, cart->lines[i].quantity, 0};
   }
-  struct cart_discounts discounts;
-  e = cart_promotions_price(req, cart, caller_id(req), pl, np, false,
-                            &discounts);
+  e = cart_promotions_price(req, cart, caller_id(req), out->pl, out->np, strict,
+                            &out->discounts);
   if (e != API_OK) {
     http_reply_error(res, req, e,
                      e == API_UNPROCESSABLE ? "cart total out of range"
                                             : "promotions are unavailable",
                      NULL);
-    return;
+    return false;
   }
+  return true;
+}
+
+/* Renders the cart, repriced against the catalog, with its promotions. */
+static void reply_cart(struct http_request *req, struct http_response *res,
+                       unsigned status, struct cart_record *cart) {
+  size_t n = cart->line_count;
+  if (n > 1) qsort(cart->lines, n, sizeof *cart->lines, line_cmp);
+  struct priced_cart pc;
+  if (!price_cart(req, res, cart, false, &pc)) return;
+  const struct catalog_item *cat = pc.cat;
+  const struct cart_view_line *view = pc.view;
+  const struct cart_totals totals = pc.totals;
+  const struct cart_discounts discounts = pc.discounts;
   const char *currency = cart->currency;
   json_t *items = json_array();
   char buf[MONEY_BUF], snap[MONEY_BUF], total[MONEY_BUF], off[MONEY_BUF];
   for (size_t i = 0; i < n; i++) {
     const struct cart_line *l = &cart->lines[i];
     const struct cart_view_line *v = &view[i];
-    int64_t line_discount = pl_of[i] < np ? pl[pl_of[i]].discount : 0;
+    int64_t line_discount =
+        pc.pl_of[i] < pc.np ? pc.pl[pc.pl_of[i]].discount : 0;
     json_t *item;
     json_array_append_new(
         items,
@@ -540,47 +563,15 @@ void cart_handle_add_code(struct http_request *req, struct http_response *res) {
       return;
     }
     /* Price the cart as it would be with the code, strictly. */
-    size_t n = cart.line_count;
-    struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
-    struct cart_view_line *view =
-        arena_alloc(req->arena, sizeof *view * (n + 1));
-    struct price_line *pl = arena_alloc(req->arena, sizeof *pl * (n + 1));
-    if (cat == NULL || view == NULL || pl == NULL) {
-      http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
-      return;
-    }
-    enum api_error e = lookup_lines(req, cart.lines, n, cart.currency, cat);
-    if (e != API_OK) {
-      reply_api_error(res, req, e);
-      return;
-    }
-    struct cart_totals totals;
-    if (!cart_reprice(cart.lines, cat, n, view, &totals)) {
-      http_reply_error(res, req, API_UNPROCESSABLE, "cart total out of range",
-                       NULL);
-      return;
-    }
-    size_t np = 0;
-    for (size_t i = 0; i < n; i++)
-      if (view[i].available)
-        pl[np++] =
-            (struct price_line){cart.lines[i].product_id, cat[i].category_id,
-                                view[i].unit_price, cart.lines[i].quantity, 0};
     struct cart_record with = cart;
     snprintf(with.codes[with.code_count++], sizeof with.codes[0], "%s", code);
-    struct cart_discounts d;
-    e = cart_promotions_price(req, &with, caller_id(req), pl, np, true, &d);
-    if (e != API_OK) {
-      http_reply_error(res, req, e,
-                       e == API_UNPROCESSABLE ? "cart total out of range"
-                                              : "promotions are unavailable",
-                       NULL);
-      return;
-    }
-    if (d.bad_code != NULL) {
+    struct priced_cart pc;
+    if (!price_cart(req, res, &with, true, &pc)) return;
+    if (pc.discounts.bad_code != NULL) {
       http_reply_error(res, req, API_UNPROCESSABLE,
                        arena_printf(req->arena, "the discount code %s %s",
-                                    d.bad_code, d.bad_reason),
+                                    pc.discounts.bad_code,
+                                    pc.discounts.bad_reason),
                        "code");
       return;
     }

@@ -13,6 +13,8 @@
 #include "services/cart/pricing.h"
 #include "services/cart/store.h"
 
+#define PROMO_DB_WAIT_MS 2000 /* a pooled connection, at most */
+
 /* One promotion that took something (or, for a code, that applies). */
 struct cart_discount {
   const char *code; /* NULL: automatic */
