@@ -37,7 +37,9 @@ struct cart_discounts {
  * codes, for user_id (NULL or "": a guest). Lines without a category are
  * looked up in the catalog when a promotion targets categories. Not strict:
  * a code that cannot apply takes nothing. Strict (checkout): such a code
- * fills bad_code / bad_reason. Returns API_OK or the error to answer. */
+ * fills bad_code / bad_reason. Not strict, a database that cannot answer
+ * leaves the cart without promotions (logged) rather than unreadable.
+ * Returns API_OK or the error to answer. */
 enum api_error cart_promotions_price(struct http_request *req,
                                      const struct cart_record *cart,
                                      const char *user_id,
