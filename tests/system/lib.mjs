@@ -172,3 +172,27 @@ export async function newCategory(adminToken, name, slug) {
   assert.equal(c.status, 201, `create category: ${c.text}`);
   return c.body.id;
 }
+
+// A customer of a suite's own: registers `${tag}-N@example.com` and signs in
+// (retrying while the auth service is too busy: a login changes nothing).
+// Answers {id, email, token}.
+let customerSeq = 0;
+export async function newCustomer(tag) {
+  const n = `${tag}-${process.pid}-${++customerSeq}-${Date.now() % 100000}`;
+  const email = `${n}@example.com`;
+  const password = `Secret-${n}-pass!`;
+  const r = await call(`${API}/users`, {
+    method: 'POST',
+    body: { email, password, username: n.replace(/-/g, '_'), first_name: 'Customer', last_name: n, phone: '+15555550100' },
+  });
+  assert.equal(r.status, 201, `register: ${r.text}`);
+  let login;
+  for (let i = 0; i < 20; i++) {
+    login = await call(`${API}/auth/login`, { method: 'POST', body: { email, password } })
+      .catch((e) => ({ status: 599, text: String(e) }));
+    if (login.status < 500) break;
+    await sleep(1000);
+  }
+  assert.equal(login.status, 200, `login ${email}: ${login.text}`);
+  return { id: r.body.id, email, token: login.body.access_token };
+}

@@ -538,6 +538,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/carts/{id}/discount-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a discount code on a cart
+         * @description The code (case-insensitive) must apply to the cart now: 422 naming
+         *     `code` when it is unknown, not valid yet, expired, used up (in total
+         *     or by this customer), when the minimum subtotal is not met, when it
+         *     targets no product of the cart, when the cart is in another currency
+         *     than a fixed amount's, or when it cannot be combined with a code
+         *     already there (one code per cart unless every code is stackable).
+         *     Applying a code the cart has already is harmless. Answers the cart
+         *     with its `discounts`; checkout prices them again (docs/promotions.md).
+         */
+        post: operations["applyDiscountCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{id}/discount-codes/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description the code (case-insensitive) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a discount code off a cart */
+        delete: operations["removeDiscountCode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live promotions, newest first (admin) */
+        get: operations["listPromotions"];
+        put?: never;
+        /**
+         * Create a promotion (admin)
+         * @description A discount code (`code`) or, with `code` null, an automatic promotion
+         *     that applies without one. `type` percentage (`value` a percentage
+         *     above 0 and at most 100, two decimals), fixed (`value` an amount in
+         *     `currency`, required), free_shipping, or buy_x_get_y (of every
+         *     `buy_quantity` + `get_quantity` eligible units the `get_quantity`
+         *     cheapest are free). `applies_to` narrows it to products and/or
+         *     categories (empty: the whole cart). `min_subtotal` is in `currency`
+         *     (then required). A code already used by a live promotion is 409.
+         *     Audited.
+         */
+        post: operations["createPromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/promotions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** One promotion with its uses (admin) */
+        get: operations["getPromotion"];
+        put?: never;
+        post?: never;
+        /**
+         * End a promotion (admin)
+         * @description It stops applying at once and its code is free again; uses already
+         *     made stay counted for their orders. Audited.
+         */
+        delete: operations["deletePromotion"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a promotion (admin)
+         * @description The given fields change; null clears an optional one. The result is
+         *     checked as a creation is; `usage_limit` cannot go below `used`.
+         *     Audited (the changed fields).
+         */
+        patch: operations["updatePromotion"];
+        trace?: never;
+    };
     "/orders": {
         parameters: {
             query?: never;
@@ -1985,6 +2094,8 @@ export interface components {
             available: boolean;
             insufficient_stock: boolean;
             available_quantity: number;
+            /** @description what the cart's promotions take from the line */
+            discount: components["schemas"]["Money"];
         };
         Cart: {
             /** Format: uuid */
@@ -1999,6 +2110,107 @@ export interface components {
             has_issues: boolean;
             /** Format: date-time */
             created_at: string;
+            /** @description the promotions that apply now (automatic ones and the cart's codes); checkout prices them again */
+            discounts: components["schemas"]["Discount"][];
+            /** @description the sum of the lines' discounts */
+            discount_total: components["schemas"]["Money"];
+            /** @description a free-shipping promotion applies (the order's shipping will be 0) */
+            free_shipping: boolean;
+        };
+        /** @description what one promotion took (an order's and a cart's `discounts`) */
+        Discount: {
+            /** @description null for an automatic promotion */
+            code: string | null;
+            /** Format: uuid */
+            promotion_id: string;
+            /** @description what it took from the lines (0 for free shipping: the order's shipping is 0 instead) */
+            amount: components["schemas"]["Money"];
+        };
+        PromotionAppliesTo: {
+            product_ids?: string[];
+            category_ids?: string[];
+        };
+        PromotionCreate: {
+            /**
+             * @description 3 to 32 of A-Z, 0-9, - and _ (stored uppercase); null for an automatic promotion
+             * @example SAVE10
+             */
+            code?: string | null;
+            description?: string | null;
+            /** @enum {string} */
+            type: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+            /** @description percentage: "15" or "12.5" (0 < v <= 100); fixed: an amount in currency ("5.00") */
+            value?: string | null;
+            currency?: components["schemas"]["Currency"] | null;
+            buy_quantity?: number | null;
+            get_quantity?: number | null;
+            applies_to?: components["schemas"]["PromotionAppliesTo"] | null;
+            min_subtotal?: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            /** Format: date-time */
+            ends_at?: string | null;
+            usage_limit?: number | null;
+            per_customer_limit?: number | null;
+            /** @default false */
+            stackable: boolean;
+        };
+        PromotionPatch: {
+            code?: string | null;
+            description?: string | null;
+            /** @enum {string} */
+            type?: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+            value?: string | null;
+            currency?: components["schemas"]["Currency"] | null;
+            buy_quantity?: number | null;
+            get_quantity?: number | null;
+            applies_to?: components["schemas"]["PromotionAppliesTo"] | null;
+            min_subtotal?: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            /** Format: date-time */
+            ends_at?: string | null;
+            usage_limit?: number | null;
+            per_customer_limit?: number | null;
+            stackable?: boolean;
+        };
+        Promotion: {
+            /** Format: uuid */
+            id: string;
+            /** @description null for an automatic promotion */
+            code: string | null;
+            description: string;
+            /** @enum {string} */
+            type: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+            /** @description a percentage ("12.5") or an amount in currency; null for free_shipping and buy_x_get_y */
+            value: string | null;
+            currency: components["schemas"]["Currency"] | null;
+            buy_quantity: number | null;
+            get_quantity: number | null;
+            applies_to: {
+                product_ids: string[];
+                category_ids: string[];
+            };
+            min_subtotal: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at: string | null;
+            /** Format: date-time */
+            ends_at: string | null;
+            usage_limit: number | null;
+            per_customer_limit: number | null;
+            /** @description uses by confirmed orders and checkouts in flight */
+            used: number;
+            stackable: boolean;
+            /** @enum {string} */
+            status: "scheduled" | "active" | "expired";
+            /** Format: date-time */
+            created_at: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        PromotionList: {
+            items: components["schemas"]["Promotion"][];
+            next_cursor: string | null;
         };
         /** @enum {string} */
         OrderStatus: "pending" | "confirmed" | "processing" | "shipped" | "delivered" | "cancelled" | "refunded";
@@ -2031,7 +2243,10 @@ export interface components {
             unit_price: components["schemas"]["Money"];
             quantity: number;
             subtotal: components["schemas"]["Money"];
+            /** @description what promotions took from the line; tax is on subtotal - discount */
+            discount: components["schemas"]["Money"];
             tax: components["schemas"]["Money"];
+            /** @description subtotal - discount + tax */
             line_total: components["schemas"]["Money"];
         };
         Order: {
@@ -2045,6 +2260,9 @@ export interface components {
             currency: components["schemas"]["Currency"];
             items: components["schemas"]["OrderLine"][];
             subtotal: components["schemas"]["Money"];
+            /** @description what promotions took (the lines' discounts summed); total = subtotal - discount_total + tax + shipping */
+            discount_total: components["schemas"]["Money"];
+            discounts: components["schemas"]["Discount"][];
             tax: components["schemas"]["Money"];
             /** @description tax rate in basis points */
             tax_rate_bp: number;
@@ -2101,6 +2319,9 @@ export interface components {
             currency: components["schemas"]["Currency"];
             items: components["schemas"]["OrderLine"][];
             subtotal: components["schemas"]["Money"];
+            /** @description what promotions took (the lines' discounts summed); total = subtotal - discount_total + tax + shipping */
+            discount_total: components["schemas"]["Money"];
+            discounts: components["schemas"]["Discount"][];
             tax: components["schemas"]["Money"];
             /** @description tax rate in basis points */
             tax_rate_bp: number;
@@ -3692,6 +3913,210 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    applyDiscountCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example SAVE10 */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The cart with the code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    removeDiscountCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description the code (case-insensitive) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart without the code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    listPromotions: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description the `next_cursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of promotions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromotionCreate"];
+            };
+        };
+        responses: {
+            /** @description The promotion */
+            201: {
+                headers: {
+                    /** @description /api/v1/admin/promotions/ID */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The promotion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deletePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updatePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromotionPatch"];
+            };
+        };
+        responses: {
+            /** @description The promotion after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listOrders: {

@@ -26,6 +26,8 @@ static void fill_item(struct http_request *req, const json_t *it,
   c->has_options = json_is_true(json_object_get(it, "has_options"));
   c->active = status != NULL && strcmp(status, "active") == 0;
   c->name = arena_strdup(req->arena, name ? name : "");
+  const char *category = json_string_value(json_object_get(it, "category_id"));
+  c->category_id = category ? arena_strdup(req->arena, category) : NULL;
   if (variant_id != NULL && variant_id[0] != '\0') {
     size_t j;
     const json_t *v, *match = NULL;

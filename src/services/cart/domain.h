@@ -41,7 +41,8 @@ struct catalog_item {
   bool unpriced;      /* no price in the currency asked for */
   const char *sku;    /* borrowed */
   const char *name;   /* borrowed */
-  int64_t price;      /* minor units */
+  const char *category_id; /* borrowed; NULL when none */
+  int64_t price;           /* minor units */
   char currency[4];
   int64_t available; /* on hand minus reservations */
 };

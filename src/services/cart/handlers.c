@@ -19,6 +19,8 @@
 #include "kit/service.h"
 #include "services/cart/catalog.h"
 #include "services/cart/domain.h"
+#include "services/cart/pricing.h"
+#include "services/cart/promotions.h"
 #include "services/cart/store.h"
 
 /* --- helpers ----------------------------------------------------------------
@@ -106,50 +108,104 @@ static void reply_api_error(struct http_response *res,
   http_reply_error(res, req, e, msg, NULL);
 }
 
-/* Renders the cart, repriced against the catalog. */
+/* A cart priced today: its lines against the catalog, then its
+ * promotions on the lines that can be bought (arena arrays of the cart's
+ * line count; pl_of[i] is line i's price line, line_count when none). */
+struct priced_cart {
+  struct catalog_item *cat;
+  struct cart_view_line *view;
+  struct cart_totals totals;
+  struct price_line *pl;
+  size_t np;
+  size_t *pl_of;
+  struct cart_discounts discounts;
+};
+
+/* Prices cart (strict as for cart_promotions_price); answers and returns
+ * false when it cannot. */
+static bool price_cart(struct http_request *req, struct http_response *res,
+                       const struct cart_record *cart, bool strict,
+                       struct priced_cart *out) {
+  size_t n = cart->line_count;
+  out->cat = arena_alloc(req->arena, sizeof *out->cat * (n + 1));
+  out->view = arena_alloc(req->arena, sizeof *out->view * (n + 1));
+  out->pl = arena_alloc(req->arena, sizeof *out->pl * (n + 1));
+  out->pl_of = arena_alloc(req->arena, sizeof *out->pl_of * (n + 1));
+  if (!out->cat || !out->view || !out->pl || !out->pl_of) {
+    http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
+    return false;
+  }
+  enum api_error e =
+      lookup_lines(req, cart->lines, n, cart->currency, out->cat);
+  if (e != API_OK) {
+    reply_api_error(res, req, e);
+    return false;
+  }
+  if (!cart_reprice(cart->lines, out->cat, n, out->view, &out->totals)) {
+    http_reply_error(res, req, API_UNPROCESSABLE, "cart total out of range",
+                     NULL);
+    return false;
+  }
+  out->np = 0;
+  for (size_t i = 0; i < n; i++) {
+    out->pl_of[i] = n; /* no price line: discount 0 */
+    if (!out->view[i].available) continue;
+    out->pl_of[i] = out->np;
+    out->pl[out->np++] = (struct price_line){
+        cart->lines[i].product_id, out->cat[i].category_id,
+        out->view[i].unit_price, cart->lines[i].quantity, 0};
+  }
+  e = cart_promotions_price(req, cart, caller_id(req), out->pl, out->np, strict,
+                            &out->discounts);
+  if (e != API_OK) {
+    http_reply_error(res, req, e,
+                     e == API_UNPROCESSABLE ? "cart total out of range"
+                                            : "promotions are unavailable",
+                     NULL);
+    return false;
+  }
+  return true;
+}
+
+/* Renders the cart, repriced against the catalog, with its promotions. */
 static void reply_cart(struct http_request *req, struct http_response *res,
                        unsigned status, struct cart_record *cart) {
   size_t n = cart->line_count;
   if (n > 1) qsort(cart->lines, n, sizeof *cart->lines, line_cmp);
-  struct catalog_item *cat = arena_alloc(req->arena, sizeof *cat * (n + 1));
-  struct cart_view_line *view = arena_alloc(req->arena, sizeof *view * (n + 1));
-  if (cat == NULL || view == NULL) {
-    http_reply_error(res, req, API_INTERNAL_ERROR, "out of memory", NULL);
-    return;
-  }
-  enum api_error e = lookup_lines(req, cart->lines, n, cart->currency, cat);
-  if (e != API_OK) {
-    reply_api_error(res, req, e);
-    return;
-  }
-  struct cart_totals totals;
-  if (!cart_reprice(cart->lines, cat, n, view, &totals)) {
-    http_reply_error(res, req, API_UNPROCESSABLE, "cart total out of range",
-                     NULL);
-    return;
-  }
+  struct priced_cart pc;
+  if (!price_cart(req, res, cart, false, &pc)) return;
+  const struct catalog_item *cat = pc.cat;
+  const struct cart_view_line *view = pc.view;
+  const struct cart_totals totals = pc.totals;
+  const struct cart_discounts discounts = pc.discounts;
   const char *currency = cart->currency;
   json_t *items = json_array();
-  char buf[MONEY_BUF], snap[MONEY_BUF], total[MONEY_BUF];
+  char buf[MONEY_BUF], snap[MONEY_BUF], total[MONEY_BUF], off[MONEY_BUF];
   for (size_t i = 0; i < n; i++) {
     const struct cart_line *l = &cart->lines[i];
     const struct cart_view_line *v = &view[i];
+    int64_t line_discount =
+        pc.pl_of[i] < pc.np ? pc.pl[pc.pl_of[i]].discount : 0;
+    json_t *item;
     json_array_append_new(
         items,
-        json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:b, "
-                  "s:b, s:I}",
-                  "product_id", l->product_id, "variant_id",
-                  l->variant_id[0] ? json_string(l->variant_id) : json_null(),
-                  "sku", cat[i].found ? cat[i].sku : l->sku, "name",
-                  cat[i].found ? cat[i].name : l->name, "unit_price",
-                  money_format(v->unit_price, l->currency, buf), "currency",
-                  l->currency, "quantity", (json_int_t)l->quantity,
-                  "line_total", money_format(v->line_total, l->currency, total),
-                  "price_changed", v->price_changed, "snapshot_price",
-                  money_format(l->snapshot_price, l->currency, snap),
-                  "available", v->available, "insufficient_stock",
-                  v->insufficient_stock, "available_quantity",
-                  (json_int_t)v->available_quantity));
+        item = json_pack(
+            "{s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:b, "
+            "s:b, s:I}",
+            "product_id", l->product_id, "variant_id",
+            l->variant_id[0] ? json_string(l->variant_id) : json_null(), "sku",
+            cat[i].found ? cat[i].sku : l->sku, "name",
+            cat[i].found ? cat[i].name : l->name, "unit_price",
+            money_format(v->unit_price, l->currency, buf), "currency",
+            l->currency, "quantity", (json_int_t)l->quantity, "line_total",
+            money_format(v->line_total, l->currency, total), "price_changed",
+            v->price_changed, "snapshot_price",
+            money_format(l->snapshot_price, l->currency, snap), "available",
+            v->available, "insufficient_stock", v->insufficient_stock,
+            "available_quantity", (json_int_t)v->available_quantity));
+    json_object_set_new(
+        item, "discount",
+        json_string(money_format(line_discount, l->currency, off)));
   }
   char subtotal[MONEY_BUF];
   json_t *body = json_pack(
@@ -158,6 +214,13 @@ static void reply_cart(struct http_request *req, struct http_response *res,
       items, "subtotal", money_format(totals.subtotal, currency, subtotal),
       "currency", currency, "item_count", (json_int_t)totals.item_count,
       "has_issues", totals.issue_count > 0, "created_at", cart->created_at);
+  json_object_set_new(body, "discounts",
+                      cart_discounts_json(&discounts, currency));
+  json_object_set_new(
+      body, "discount_total",
+      json_string(money_format(discounts.total, currency, subtotal)));
+  json_object_set_new(body, "free_shipping",
+                      json_boolean(discounts.free_shipping));
   http_reply_json(res, status, body);
   /* A cart is one customer's: never for a shared cache. */
   http_response_header(res, "Cache-Control", "no-store");
@@ -468,6 +531,83 @@ void cart_handle_merge(struct http_request *req, struct http_response *res) {
     return;
   }
   reply_reloaded(req, res, 200, target.id);
+}
+
+/* --- discount codes ---------------------------------------------------------
+ */
+
+/* POST /api/v1/carts/{id}/discount-codes {code}: puts a code on the cart
+ * when it applies to it now (422 naming `code` otherwise: unknown, not yet
+ * valid, expired, limit reached, minimum not met, not for these products,
+ * not stackable with the codes there). Answers the cart, repriced. */
+void cart_handle_add_code(struct http_request *req, struct http_response *res) {
+  const char *raw = NULL;
+  const struct json_field fields[] = {
+      {"code", JF_STRING, true, 1, 64, &raw},
+  };
+  struct json_doc *doc = NULL;
+  bool body_ok = http_read_body(req, res, fields, 1, true, &doc);
+  json_doc_free(doc);
+  if (!body_ok) return;
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  char code[PROMO_CODE_MAX + 1];
+  bool shaped = promo_code_normalize(raw, code);
+  bool there = false;
+  for (size_t i = 0; shaped && i < cart.code_count; i++)
+    there = there || strcmp(cart.codes[i], code) == 0;
+  if (shaped && !there) {
+    if (cart.code_count >= CART_MAX_CODES) {
+      http_reply_error(res, req, API_UNPROCESSABLE,
+                       "a cart holds at most 5 discount codes", "code");
+      return;
+    }
+    /* Price the cart as it would be with the code, strictly. */
+    struct cart_record with = cart;
+    snprintf(with.codes[with.code_count++], sizeof with.codes[0], "%s", code);
+    struct priced_cart pc;
+    if (!price_cart(req, res, &with, true, &pc)) return;
+    if (pc.discounts.bad_code != NULL) {
+      http_reply_error(res, req, API_UNPROCESSABLE,
+                       arena_printf(req->arena, "the discount code %s %s",
+                                    pc.discounts.bad_code,
+                                    pc.discounts.bad_reason),
+                       "code");
+      return;
+    }
+    int rc = cart_store_add_code(req->svc->kv, cart.id, code);
+    if (rc == KIT_CONFLICT) {
+      http_reply_error(res, req, API_UNPROCESSABLE,
+                       "a cart holds at most 5 discount codes", "code");
+      return;
+    }
+    if (rc != KIT_OK) {
+      reply_store_error(res, req, rc, "no such cart");
+      return;
+    }
+  } else if (!shaped) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "the discount code is unknown", "code");
+    return;
+  }
+  reply_reloaded(req, res, 200, cart.id);
+}
+
+/* DELETE /api/v1/carts/{id}/discount-codes/{code} */
+void cart_handle_remove_code(struct http_request *req,
+                             struct http_response *res) {
+  struct cart_record cart;
+  if (!load_accessible(req, res, &cart)) return;
+  char code[PROMO_CODE_MAX + 1];
+  const char *raw = http_param(req, "code");
+  int rc = raw && promo_code_normalize(raw, code)
+               ? cart_store_remove_code(req->svc->kv, cart.id, code)
+               : KIT_NOT_FOUND;
+  if (rc != KIT_OK) {
+    reply_store_error(res, req, rc, "no such discount code on the cart");
+    return;
+  }
+  reply_reloaded(req, res, 200, cart.id);
 }
 
 /* --- internal routes (order service) --- */

@@ -151,6 +151,7 @@ int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
     goto cleanup;
   }
   bool have_meta = false;
+  long long codes_at[CART_MAX_CODES];
   for (size_t i = 0; i + 1 < all->count; i += 2) {
     const struct kv_reply *f = &all->elements[i];
     const struct kv_reply *v = &all->elements[i + 1];
@@ -169,12 +170,30 @@ int cart_store_load(struct kv_pool *kv, struct arena *arena, const char *id,
                created ? created : "");
       json_decref(meta);
       have_meta = true;
+    } else if (strncmp(f->str, "c:", 2) == 0) {
+      if (out->code_count < CART_MAX_CODES) {
+        codes_at[out->code_count] = strtoll(v->str, NULL, 10);
+        snprintf(out->codes[out->code_count++], sizeof out->codes[0], "%s",
+                 f->str + 2);
+      }
     } else if (strncmp(f->str, "i:", 2) == 0) {
       if (line_decode(arena, f->str + 2, v->str, v->len,
                       &out->lines[out->line_count]))
         out->line_count++;
       else
         log_warn("cart %s: unreadable line %s skipped", id, f->str);
+    }
+  }
+  /* Codes in the order applied (a handful: insertion sort). */
+  for (size_t i = 1; i < out->code_count; i++) {
+    for (size_t j = i; j > 0 && codes_at[j] < codes_at[j - 1]; j--) {
+      long long t = codes_at[j];
+      codes_at[j] = codes_at[j - 1];
+      codes_at[j - 1] = t;
+      char tmp[40];
+      memcpy(tmp, out->codes[j], sizeof tmp);
+      memcpy(out->codes[j], out->codes[j - 1], sizeof tmp);
+      memcpy(out->codes[j - 1], tmp, sizeof tmp);
     }
   }
   /* A hash without its meta is a cart whose expiry raced a write: treat
@@ -349,5 +368,55 @@ cleanup:
   free(jsons);
   free(fields);
   free(hset);
+  return rc;
+}
+
+/* Puts a code on the cart: nil when no cart, 0 when it holds the most
+ * codes already, 1 when stored (or there already). */
+static const char ADD_CODE_SCRIPT[] =
+    "if redis.call('HEXISTS', KEYS[1], '_meta') == 0 then return false end\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end\n"
+    "local n = 0\n"
+    "for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+    "  if string.sub(k, 1, 2) == 'c:' then n = n + 1 end\n"
+    "end\n"
+    "if n >= tonumber(ARGV[3]) then return 0 end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "return 1\n";
+
+int cart_store_add_code(struct kv_pool *kv, const char *id, const char *code) {
+  char key[64], field[64], ttl[TTL_TEXT_SIZE], max[16], at[32];
+  cart_key(id, key);
+  snprintf(field, sizeof field, "c:%s", code);
+  ttl_text(ttl);
+  snprintf(max, sizeof max, "%d", CART_MAX_CODES);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(at, sizeof at, "%lld",
+           (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
+  const char *argv[] = {"EVAL", ADD_CODE_SCRIPT, "1", key, field, at, max, ttl};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 8, argv, NULL);
+  rc = reply_status(rc, r);
+  if (rc == KIT_OK && r->type == KV_NIL)
+    rc = KIT_NOT_FOUND;
+  else if (rc == KIT_OK && r->integer != 1)
+    rc = KIT_CONFLICT;
+  kv_reply_free(r);
+  return rc;
+}
+
+int cart_store_remove_code(struct kv_pool *kv, const char *id,
+                           const char *code) {
+  char key[64], field[64];
+  cart_key(id, key);
+  snprintf(field, sizeof field, "c:%s", code);
+  const char *hdel[] = {"HDEL", key, field};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 3, hdel, NULL);
+  rc = reply_status(rc, r);
+  if (rc == KIT_OK && r->integer == 0) rc = KIT_NOT_FOUND;
+  kv_reply_free(r);
   return rc;
 }

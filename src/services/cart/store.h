@@ -3,7 +3,8 @@
  * One hash per cart, key "cart:<id>": field "_meta" holds {user_id,
  * created_at, currency} as JSON, each line a field "i:<variant_id>" (or
  * "i:<product_id>" for a product without options) holding {product_id,
- * variant_id?, sku, name, unit_price, currency, quantity} as JSON. Every read
+ * variant_id?, sku, name, unit_price, currency, quantity} as JSON, and each
+ * discount code a field "c:<CODE>" holding when it was applied. Every read
  * and write refreshes the 30-day expiry. Writes that depend on what is stored
  * (adding to a line, changing a line that must exist) run as Lua scripts so
  * that two concurrent requests cannot lose an update.
@@ -22,6 +23,8 @@
 #include "kit/kv.h"
 #include "services/cart/domain.h"
 
+#define CART_MAX_CODES 5 /* discount codes one cart holds (PROMO_MAX_CODES) */
+
 struct cart_record {
   char id[UUID_STR_LEN];
   char user_id[40];        /* "" for a guest cart */
@@ -29,6 +32,9 @@ struct cart_record {
   char currency[4];        /* every line is priced in it */
   struct cart_line *lines; /* arena array of line_count */
   size_t line_count;
+  /* discount codes (uppercase), in the order they were applied */
+  char codes[CART_MAX_CODES][40];
+  size_t code_count;
 };
 
 /* Creates an empty cart in currency bound to user_id ("" for a guest);
@@ -64,5 +70,14 @@ int cart_store_clear(struct kv_pool *kv, const char *id);
 int cart_store_merge(struct kv_pool *kv, const char *target_id,
                      const struct cart_line *lines, size_t n,
                      const char *source_id);
+
+/* Puts a discount code on a cart (field "c:<CODE>", its value the time it
+ * was applied, so codes keep their order). KIT_NOT_FOUND when no cart;
+ * KIT_CONFLICT when the cart holds CART_MAX_CODES codes already. */
+int cart_store_add_code(struct kv_pool *kv, const char *id, const char *code);
+
+/* Takes a code off a cart; KIT_NOT_FOUND when it was not there. */
+int cart_store_remove_code(struct kv_pool *kv, const char *id,
+                           const char *code);
 
 #endif

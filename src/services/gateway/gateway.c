@@ -137,7 +137,13 @@ static const struct route routes[] = {
     R("PATCH", "/api/v1/carts/{id}/items/{product_id}", PUBLIC, cart_api),
     R("DELETE", "/api/v1/carts/{id}/items/{product_id}", PUBLIC, cart_api),
     R("POST", "/api/v1/carts/{id}/merge", SIGNED_IN, cart_api),
+    R("POST", "/api/v1/carts/{id}/discount-codes", PUBLIC, cart_api),
+    R("DELETE", "/api/v1/carts/{id}/discount-codes/{code}", PUBLIC, cart_api),
     R("*", "/api/v1/carts/{rest*}", PUBLIC, cart_api),
+    /* Promotions (docs/promotions.md): admins only, kept by the cart
+     * service. */
+    R("*", "/api/v1/admin/promotions", ADMIN, cart_api),
+    R("*", "/api/v1/admin/promotions/{rest*}", ADMIN, cart_api),
 
     /* Orders: the buyer's; status changes and refunds are the admin's. */
     R("POST", "/api/v1/orders", SIGNED_IN, order_api),

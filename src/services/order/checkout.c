@@ -3,14 +3,17 @@
  * 1. The Idempotency-Key row (checkouts) is inserted first; a concurrent or
  *    later request with the same key meets it on the primary key and waits
  *    for the stored answer (another body with that key is 409).
- * 2. started: cart (cart service), repricing (catalog), tax (tax_rules),
- *    shipping (shipping quote), then the reservation (product service, all
- *    lines or none); then, in one transaction, the pending order, its
+ * 2. started: cart (cart service), repricing (catalog), promotions (the
+ *    cart service prices the cart's codes and automatic promotions), tax
+ *    (tax_rules, on the discounted amount), shipping (shipping quote; none
+ *    with free shipping), then the reservation (product service, all lines
+ *    or none) and one use of each promotion (cart service, never beyond a
+ *    limit); then, in one transaction, the pending order, its
  *    order.created event and the step order_created.
  * 3. order_created: authorize the payment (order id = provider idempotency
  *    key); a decline cancels the order (stock released) and answers 402.
- * 4. authorized: commit the reservation; confirm the order (events) in one
- *    transaction with the step confirmed.
+ * 4. authorized: commit the reservation and the promotion uses; confirm
+ *    the order (events) in one transaction with the step confirmed.
  * 5. confirmed: empty the cart, store the answer (step done).
  * Each step is recorded; a saga whose process died is finished or
  * compensated by the sweeper from its step (order_recover_checkout). Every
@@ -57,6 +60,7 @@ struct saga {
   const char *payment_id;          /* once authorized (arena) */
   double t0;                       /* start of the current step */
   int64_t total;                   /* live: the order's total, once priced */
+  bool has_discounts; /* live: promotion uses were reserved for the order */
   char currency[4];
   /* the card of the authorized payment (arena), NULL when not reported */
   const char *card_brand, *card_last4;
@@ -306,7 +310,31 @@ static enum saga_outcome step_start(struct saga *s) {
     return finish(s);
   }
 
-  /* 3. Money: lines at today's prices, tax by destination, shipping. */
+  /* 3. Promotions: what the cart's codes and the automatic promotions
+   * take from these prices (the cart service prices them). */
+  int64_t *prices = arena_alloc(a, sizeof *prices * n);
+  if (prices == NULL) return forget(s, API_INTERNAL_ERROR, "out of memory");
+  for (size_t i = 0; i < n; i++)
+    prices[i] = prod[i].price;
+  struct up_pricing promo;
+  const char *promo_msg = NULL;
+  uo = up_cart_pricing(&s->up, s->cart_id, s->user_id, lines, prices, n,
+                       currency, &promo, &status, &promo_msg);
+  if (uo == UP_UNKNOWN)
+    return forget(s, API_SERVICE_UNAVAILABLE, "the promotions are unavailable");
+  if (uo == UP_REFUSED) {
+    if (status == 404)
+      set_error(s, API_NOT_FOUND, "no such cart", NULL);
+    else
+      set_error(s, API_UNPROCESSABLE,
+                promo_msg ? promo_msg
+                          : "a discount code on the cart no longer applies",
+                "discount_codes");
+    return finish(s);
+  }
+
+  /* 4. Money: lines at today's prices less their discounts, tax by
+   * destination on what is left, shipping (none with free shipping). */
   int64_t rate = 0;
   int rc;
   WITH_CONN(s->svc, rc, store_tax_rate(c, in->country, in->region, &rate));
@@ -316,15 +344,16 @@ static enum saga_outcome step_start(struct saga *s) {
   for (size_t i = 0; i < n; i++) {
     money[i].unit_price = prod[i].price;
     money[i].quantity = lines[i].quantity;
+    money[i].discount = promo.line_discount[i];
   }
   if (!order_price(money, n, rate, 0, &totals)) {
     set_error(s, API_UNPROCESSABLE, "the order total is out of range", NULL);
     return finish(s);
   }
   int64_t shipping = 0;
-  uo =
-      up_shipping_quote(&s->up, in->shipping_address, lines, n, totals.subtotal,
-                        currency, in->shipping_method, &shipping, &status);
+  uo = up_shipping_quote(&s->up, in->shipping_address, lines, n,
+                         totals.subtotal - totals.discount, currency,
+                         in->shipping_method, &shipping, &status);
   if (uo == UP_UNKNOWN)
     return forget(s, API_SERVICE_UNAVAILABLE,
                   "the shipping service is unavailable");
@@ -334,6 +363,7 @@ static enum saga_outcome step_start(struct saga *s) {
               "shipping_method");
     return finish(s);
   }
+  if (promo.free_shipping) shipping = 0;
   if (!order_price(money, n, rate, shipping, &totals)) {
     set_error(s, API_UNPROCESSABLE, "the order total is out of range", NULL);
     return finish(s);
@@ -341,7 +371,7 @@ static enum saga_outcome step_start(struct saga *s) {
 
   step_done(s, "prepare", &s->t0);
 
-  /* 4. Reserve: all lines or none. */
+  /* 5. Reserve: all lines or none. */
   const char *details = NULL;
   uo = up_reserve(&s->up, s->order_id, lines, n, &status, &details);
   if (uo == UP_REFUSED) { /* refused: nothing was reserved */
@@ -358,11 +388,32 @@ static enum saga_outcome step_start(struct saga *s) {
     return forget(s, API_SERVICE_UNAVAILABLE,
                   "the inventory service is unavailable");
   }
+  /* 6. One use of each promotion, all or none (a guarded UPDATE in the
+   * cart service: never beyond a usage limit); refused, nothing is held. */
+  if (promo.count > 0) {
+    const char *msg = NULL;
+    uo = up_promo_reserve(&s->up, s->order_id, s->user_id, promo.discounts,
+                          &status, &msg);
+    if (uo != UP_OK) {
+      if (uo == UP_UNKNOWN && up_promo_release(&s->up, s->order_id) != UP_OK)
+        return abandon(s, "promotion reservation outcome unknown");
+      if (up_reservation_release(&s->up, s->order_id) != UP_OK)
+        return abandon(s, "reservation still held");
+      if (uo == UP_UNKNOWN)
+        return forget(s, API_SERVICE_UNAVAILABLE,
+                      "the promotions are unavailable");
+      set_error(s, API_UNPROCESSABLE,
+                msg ? msg : "a discount code has reached its usage limit",
+                "discount_codes");
+      return finish(s);
+    }
+    s->has_discounts = true;
+  }
   fault_point(s, "after_reserve");
 
   step_done(s, "reserve", &s->t0);
 
-  /* 5. The pending order, its event and the step, in one transaction. */
+  /* 7. The pending order, its event and the step, in one transaction. */
   struct order_record o;
   memset(&o, 0, sizeof o);
   snprintf(o.id, sizeof o.id, "%s", s->order_id);
@@ -371,6 +422,8 @@ static enum saga_outcome step_start(struct saga *s) {
   snprintf(o.currency, sizeof o.currency, "%s", currency);
   o.status = ORDER_PENDING;
   o.subtotal = totals.subtotal;
+  o.discount_total = totals.discount;
+  o.discounts = promo.discounts;
   o.tax = totals.tax;
   o.shipping = totals.shipping;
   o.total = totals.total;
@@ -394,11 +447,13 @@ static enum saga_outcome step_start(struct saga *s) {
     rec[i].subtotal = money[i].subtotal;
     rec[i].tax = money[i].tax;
     rec[i].total = money[i].total;
+    rec[i].discount = money[i].discount;
   }
   o.lines = rec;
   o.line_count = n;
   if (o.shipping_address == NULL || o.billing_address == NULL) {
     (void)up_reservation_release(&s->up, s->order_id);
+    if (s->has_discounts) (void)up_promo_release(&s->up, s->order_id);
     return forget(s, API_INTERNAL_ERROR, "out of memory");
   }
   struct insert_tx t = {s, &o, false};
@@ -412,7 +467,8 @@ static enum saga_outcome step_start(struct saga *s) {
   }
   if (rc < 0) {
     log_error("checkout %s: cannot insert the order (%d)", s->order_id, rc);
-    if (up_reservation_release(&s->up, s->order_id) != UP_OK)
+    if (up_reservation_release(&s->up, s->order_id) != UP_OK ||
+        (s->has_discounts && up_promo_release(&s->up, s->order_id) != UP_OK))
       return abandon(s, "order not stored, reservation still held");
     return forget(s, API_DATABASE_ERROR, "the order could not be stored");
   }
@@ -541,6 +597,15 @@ static enum saga_outcome step_commit(struct saga *s) {
   if (uo == UP_REFUSED)
     return cancel_pending(s, "reservation expired", API_CONFLICT,
                           "the stock reservation expired before payment", NULL);
+  /* The promotion uses become final (recovering: whether the order had
+   * any is not known here; committing none is harmless). */
+  if (s->has_discounts || s->in == NULL) {
+    uo = up_promo_commit(&s->up, s->order_id, &status);
+    if (uo == UP_UNKNOWN) return abandon(s, "promotions unavailable at commit");
+    if (uo == UP_REFUSED)
+      return cancel_pending(s, "promotion uses released", API_CONFLICT,
+                            "the order's discount could not be kept", NULL);
+  }
   struct confirm_tx t = {s, false, NULL};
   int rc = db_transaction(s->svc->db, DB_READ_COMMITTED, confirm_tx_fn, &t);
   if (t.lost || rc < 0) {
@@ -585,7 +650,8 @@ static void saga_drive(struct saga *s, const char *step) {
     const char *next;
     if (strcmp(cur, "started") == 0) {
       if (s->in == NULL) { /* recovering: undo, never redo without a token */
-        if (up_reservation_release(&s->up, s->order_id) != UP_OK) {
+        if (up_reservation_release(&s->up, s->order_id) != UP_OK ||
+            up_promo_release(&s->up, s->order_id) != UP_OK) {
           abandon(s, "reservation release failed");
           return;
         }

@@ -53,19 +53,23 @@ bool order_cancellable(enum order_status s) {
 
 bool order_price(struct order_line_money *lines, size_t n, int64_t tax_rate_bp,
                  int64_t shipping, struct order_totals *out) {
-  struct order_totals t = {0, 0, shipping, 0};
+  struct order_totals t = {0, 0, 0, shipping, 0};
   if (shipping < 0 || tax_rate_bp < 0) return false;
   for (size_t i = 0; i < n; i++) {
     struct order_line_money *l = &lines[i];
-    if (l->unit_price < 0 || l->quantity < 1) return false;
+    if (l->unit_price < 0 || l->quantity < 1 || l->discount < 0) return false;
     if (!money_mul(l->unit_price, l->quantity, &l->subtotal)) return false;
-    if (!money_apply_bp(l->subtotal, tax_rate_bp, &l->tax)) return false;
-    if (!money_add(l->subtotal, l->tax, &l->total)) return false;
+    if (l->discount > l->subtotal) return false;
+    int64_t taxable = l->subtotal - l->discount;
+    if (!money_apply_bp(taxable, tax_rate_bp, &l->tax)) return false;
+    if (!money_add(taxable, l->tax, &l->total)) return false;
     if (!money_add(t.subtotal, l->subtotal, &t.subtotal)) return false;
+    if (!money_add(t.discount, l->discount, &t.discount)) return false;
     if (!money_add(t.tax, l->tax, &t.tax)) return false;
   }
   int64_t sum;
-  if (!money_add(t.subtotal, t.tax, &sum)) return false;
+  if (!money_sub(t.subtotal, t.discount, &sum)) return false;
+  if (!money_add(sum, t.tax, &sum)) return false;
   if (!money_add(sum, t.shipping, &t.total)) return false;
   *out = t;
   return true;

@@ -46,21 +46,24 @@ bool order_cancellable(enum order_status s);
 struct order_line_money {
   int64_t unit_price; /* in */
   int64_t quantity;   /* in */
+  int64_t discount;   /* in: what promotions took from the line (0: none) */
   int64_t subtotal;   /* out: unit_price x quantity */
-  int64_t tax;        /* out: subtotal x rate, half-up */
-  int64_t total;      /* out: subtotal + tax */
+  int64_t tax;        /* out: (subtotal - discount) x rate, half-up */
+  int64_t total;      /* out: subtotal - discount + tax */
 };
 
 struct order_totals {
   int64_t subtotal;
+  int64_t discount; /* the lines' discounts */
   int64_t tax;
   int64_t shipping;
-  int64_t total; /* subtotal + tax + shipping */
+  int64_t total; /* subtotal - discount + tax + shipping */
 };
 
-/* Prices lines[0..n) at tax_rate_bp (tax rounded half-up per line; shipping
- * is not taxed) and sums the totals with the shipping amount. false when a
- * value is negative or a sum would overflow. */
+/* Prices lines[0..n) at tax_rate_bp (tax on the discounted amount, rounded
+ * half-up per line; shipping is not taxed) and sums the totals with the
+ * shipping amount. false when a value is negative, a discount exceeds its
+ * line or a sum would overflow. */
 bool order_price(struct order_line_money *lines, size_t n, int64_t tax_rate_bp,
                  int64_t shipping, struct order_totals *out);
 

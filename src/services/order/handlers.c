@@ -181,6 +181,10 @@ int order_compensate(struct http_request *req, const char *order_id) {
   struct up_ctx u = {req->svc, req, req->arena};
 
   if (up_reservation_release(&u, order_id) != UP_OK) return KIT_UNAVAILABLE;
+  /* The order's promotion uses come back (idempotent on the order id). */
+  if (o.discounts != NULL && strcmp(o.discounts, "[]") != 0 &&
+      up_promo_release(&u, order_id) != UP_OK)
+    return KIT_UNAVAILABLE;
   struct up_payment p;
   unsigned status = 0;
   enum upstream_outcome uo =

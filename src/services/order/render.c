@@ -35,6 +35,7 @@ static json_t *items(const struct order_record *o) {
     json_object_set_new(it, "unit_price", money(l->unit_price, o->currency));
     json_object_set_new(it, "quantity", json_integer(l->quantity));
     json_object_set_new(it, "subtotal", money(l->subtotal, o->currency));
+    json_object_set_new(it, "discount", money(l->discount, o->currency));
     json_object_set_new(it, "tax", money(l->tax, o->currency));
     json_object_set_new(it, "line_total", money(l->total, o->currency));
     json_array_append_new(arr, it);
@@ -51,6 +52,13 @@ static json_t *payment_method(const struct order_record *o) {
                    opt_string(o->payment_last4));
 }
 
+/* [{code, promotion_id, amount}] as stored at checkout ([] when none). */
+static json_t *discounts(const struct order_record *o) {
+  json_error_t jerr;
+  json_t *d = o->discounts ? json_loads(o->discounts, 0, &jerr) : NULL;
+  return json_is_array(d) ? d : (json_decref(d), json_array());
+}
+
 void *order_render(const struct order_record *o) {
   json_t *r = json_object();
   json_object_set_new(r, "id", json_string(o->id));
@@ -60,6 +68,9 @@ void *order_render(const struct order_record *o) {
   json_object_set_new(r, "currency", json_string(o->currency));
   json_object_set_new(r, "items", items(o));
   json_object_set_new(r, "subtotal", money(o->subtotal, o->currency));
+  json_object_set_new(r, "discount_total",
+                      money(o->discount_total, o->currency));
+  json_object_set_new(r, "discounts", discounts(o));
   json_object_set_new(r, "tax", money(o->tax, o->currency));
   json_object_set_new(r, "tax_rate_bp", json_integer(o->tax_rate_bp));
   json_object_set_new(r, "shipping", money(o->shipping, o->currency));
@@ -96,6 +107,9 @@ void *order_event_payload(const struct order_record *o) {
   json_object_set_new(d, "status", json_string(order_status_name(o->status)));
   json_object_set_new(d, "currency", json_string(o->currency));
   json_object_set_new(d, "subtotal", money(o->subtotal, o->currency));
+  json_object_set_new(d, "discount_total",
+                      money(o->discount_total, o->currency));
+  json_object_set_new(d, "discounts", discounts(o));
   json_object_set_new(d, "tax", money(o->tax, o->currency));
   json_object_set_new(d, "shipping", money(o->shipping, o->currency));
   json_object_set_new(d, "shipping_cost", money(o->shipping, o->currency));

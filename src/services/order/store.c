@@ -11,13 +11,16 @@
 /* The seed's payment_method {type, brand, last4} (migration 003). */
 #define PAYMENT_METHOD_COLUMNS "payment_type, payment_brand, payment_last4"
 
+/* What promotions took (migration 005). */
+#define DISCOUNT_COLUMNS "discount_minor, discounts::text"
+
 #define ORDER_COLUMNS                                                          \
   "id, user_id, cart_id, status, currency, subtotal_minor, tax_minor, "        \
   "shipping_minor, total_minor, tax_rate_bp, shipping_method, "                \
   "shipping_address::text, billing_address::text, payment_id, "                \
   "captured_minor, refunded_minor, shipment_id, cancel_reason, "               \
   "compensation_due, " TS("created_at") ", " TS(                               \
-      "updated_at") ", " PAYMENT_METHOD_COLUMNS
+      "updated_at") ", " PAYMENT_METHOD_COLUMNS ", " DISCOUNT_COLUMNS
 
 const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"checkout_claim",
@@ -58,12 +61,15 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
     {"order_insert",
      "INSERT INTO orders (id, user_id, cart_id, status, currency, "
      "subtotal_minor, tax_minor, shipping_minor, total_minor, tax_rate_bp, "
-     "shipping_method, shipping_address, billing_address) VALUES ($1, $2, $3, "
-     "'pending', $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb)"},
+     "shipping_method, shipping_address, billing_address, discount_minor, "
+     "discounts) VALUES ($1, $2, $3, "
+     "'pending', $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13, "
+     "$14::jsonb)"},
     {"line_insert",
      "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, "
      "unit_price_minor, quantity, subtotal_minor, tax_minor, total_minor, "
-     "variant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
+     "variant_id, discount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+     "$10, $11, $12)"},
     {"transition_insert",
      "INSERT INTO order_transitions (order_id, from_status, to_status, reason) "
      "VALUES ($1, $2, $3, $4)"},
@@ -72,7 +78,8 @@ const struct db_statement order_statements[ORDER_STATEMENT_COUNT] = {
      "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1 FOR UPDATE"},
     {"order_lines", "SELECT product_id, sku, name, unit_price_minor, quantity, "
                     "subtotal_minor, tax_minor, total_minor, "
-                    "COALESCE(variant_id::text, '') FROM order_lines "
+                    "COALESCE(variant_id::text, ''), discount_minor "
+                    "FROM order_lines "
                     "WHERE order_id = $1 ORDER BY line_no"},
     {"order_transitions", "SELECT from_status, to_status, reason, " TS(
                               "occurred_at") " FROM order_transitions WHERE "
@@ -242,7 +249,7 @@ int store_tax_rate(struct db_conn *c, const char *country, const char *region,
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%" PRId64, (int64_t)(v)), buf)
 
 int store_order_insert(struct db_conn *c, const struct order_record *o) {
-  char sub[24], tax[24], ship[24], tot[24], rate[24];
+  char sub[24], tax[24], ship[24], tot[24], rate[24], disc[24];
   const char *p[] = {o->id,
                      o->user_id,
                      o->cart_id,
@@ -254,12 +261,14 @@ int store_order_insert(struct db_conn *c, const struct order_record *o) {
                      I64(rate, o->tax_rate_bp),
                      o->shipping_method,
                      o->shipping_address,
-                     o->billing_address};
-  int rc = exec(c, "order_insert", 12, p);
+                     o->billing_address,
+                     I64(disc, o->discount_total),
+                     o->discounts ? o->discounts : "[]"};
+  int rc = exec(c, "order_insert", 14, p);
   if (rc < 0) return rc;
   for (size_t i = 0; i < o->line_count; i++) {
     const struct order_line_record *l = &o->lines[i];
-    char no[24], up[24], q[24], ls[24], lt[24], ltot[24];
+    char no[24], up[24], q[24], ls[24], lt[24], ltot[24], ld[24];
     snprintf(no, sizeof no, "%zu", i + 1);
     const char *lp[] = {o->id,
                         no,
@@ -271,8 +280,9 @@ int store_order_insert(struct db_conn *c, const struct order_record *o) {
                         I64(ls, l->subtotal),
                         I64(lt, l->tax),
                         I64(ltot, l->total),
-                        l->variant_id[0] ? l->variant_id : NULL};
-    rc = exec(c, "line_insert", 11, lp);
+                        l->variant_id[0] ? l->variant_id : NULL,
+                        I64(ld, l->discount)};
+    rc = exec(c, "line_insert", 12, lp);
     if (rc < 0) return rc;
   }
   const char *tp[] = {o->id, NULL, "pending", "checkout"};
@@ -313,6 +323,8 @@ int store_order_get(struct db_conn *c, struct arena *a, const char *id,
   out->payment_type = dup_or_null(a, r, 0, 21);
   out->payment_brand = dup_or_null(a, r, 0, 22);
   out->payment_last4 = dup_or_null(a, r, 0, 23);
+  out->discount_total = db_result_int64(r, 0, 24);
+  out->discounts = dup_or_null(a, r, 0, 25);
   db_result_free(r);
   r = NULL;
 
@@ -337,6 +349,7 @@ int store_order_get(struct db_conn *c, struct arena *a, const char *id,
     l->tax = db_result_int64(r, i, 6);
     l->total = db_result_int64(r, i, 7);
     copy_text(l->variant_id, sizeof l->variant_id, r, i, 8);
+    l->discount = db_result_int64(r, i, 9);
   }
   out->line_count = (size_t)n;
   db_result_free(r);

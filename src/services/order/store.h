@@ -29,6 +29,7 @@ struct order_line_record {
   int64_t subtotal;
   int64_t tax;
   int64_t total;
+  int64_t discount; /* what promotions took (migration 005) */
 };
 
 struct order_transition_record {
@@ -58,6 +59,10 @@ struct order_record {
   /* payment_method {type, brand, last4}: NULL until a payment is
    * authorized (never the token). */
   const char *payment_type, *payment_brand, *payment_last4;
+  /* promotions (migration 005): the lines' discounts summed, and
+   * [{code, promotion_id, amount}] as JSON text ("[]" when none) */
+  int64_t discount_total;
+  const char *discounts;
   struct order_line_record *lines;
   size_t line_count;
   struct order_transition_record *transitions;

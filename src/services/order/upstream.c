@@ -302,6 +302,114 @@ enum upstream_outcome up_reservation_release(const struct up_ctx *u,
   return o;
 }
 
+/* --- promotions --- */
+
+static const char *error_message(struct arena *a, const json_t *answer) {
+  const json_t *err = json_object_get(answer, "error");
+  const char *m = json_string_value(json_object_get(err, "message"));
+  return m ? arena_strdup(a, m) : NULL;
+}
+
+enum upstream_outcome up_cart_pricing(const struct up_ctx *u,
+                                      const char *cart_id, const char *user_id,
+                                      const struct up_cart_line *lines,
+                                      const int64_t *unit_prices, size_t n,
+                                      const char *currency,
+                                      struct up_pricing *out, unsigned *status,
+                                      const char **message) {
+  memset(out, 0, sizeof *out);
+  *message = NULL;
+  out->line_discount =
+      arena_alloc(u->arena, sizeof *out->line_discount * (n + 1));
+  if (out->line_discount == NULL) return UP_UNKNOWN;
+  json_t *arr = json_array();
+  char price[MONEY_BUF];
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(
+        arr,
+        json_pack("{s:s, s:o, s:s, s:I}", "product_id", lines[i].product_id,
+                  "variant_id",
+                  lines[i].variant_id[0] ? json_string(lines[i].variant_id)
+                                         : json_null(),
+                  "unit_price", money_format(unit_prices[i], currency, price),
+                  "quantity", (json_int_t)lines[i].quantity));
+  json_t *body = json_pack("{s:s, s:o}", "user_id", user_id, "lines", arr);
+  char path[128];
+  snprintf(path, sizeof path, "/internal/carts/%s/pricing", cart_id);
+  json_t *answer = NULL;
+  enum upstream_outcome o =
+      call(u, SVC_CART, "POST", path, body, status, &answer);
+  json_decref(body);
+  if (o == UP_REFUSED) *message = error_message(u->arena, answer);
+  if (o != UP_OK) goto cleanup;
+  const json_t *lines_out = json_object_get(answer, "lines");
+  const json_t *discounts = json_object_get(answer, "discounts");
+  if (json_array_size(lines_out) != n || !json_is_array(discounts)) {
+    o = UP_UNKNOWN;
+    goto cleanup;
+  }
+  for (size_t i = 0; i < n; i++)
+    out->line_discount[i] =
+        money_field(json_array_get(lines_out, i), "discount", currency);
+  out->discount_total = money_field(answer, "discount_total", currency);
+  out->free_shipping = json_is_true(json_object_get(answer, "free_shipping"));
+  out->count = json_array_size(discounts);
+  char *text = json_dumps(discounts, JSON_COMPACT);
+  out->discounts = text ? arena_strdup(u->arena, text) : NULL;
+  free(text);
+  if (out->discounts == NULL) o = UP_UNKNOWN;
+cleanup:
+  json_decref(answer);
+  return o;
+}
+
+enum upstream_outcome up_promo_reserve(const struct up_ctx *u,
+                                       const char *order_id,
+                                       const char *user_id,
+                                       const char *discounts, unsigned *status,
+                                       const char **message) {
+  *message = NULL;
+  json_error_t jerr;
+  json_t *list = json_loads(discounts ? discounts : "[]", 0, &jerr);
+  json_t *promos = json_array();
+  size_t i;
+  json_t *d;
+  json_array_foreach(list, i, d) {
+    json_array_append_new(promos,
+                          json_pack("{s:O, s:O}", "promotion_id",
+                                    json_object_get(d, "promotion_id"), "code",
+                                    json_object_get(d, "code")));
+  }
+  json_decref(list);
+  json_t *body = json_pack("{s:s, s:s, s:o}", "order_id", order_id, "user_id",
+                           user_id, "promotions", promos);
+  json_t *answer = NULL;
+  enum upstream_outcome o =
+      call(u, SVC_CART, "POST", "/internal/promotions/reservations", body,
+           status, &answer);
+  json_decref(body);
+  if (o == UP_REFUSED) *message = error_message(u->arena, answer);
+  json_decref(answer);
+  return o;
+}
+
+enum upstream_outcome up_promo_commit(const struct up_ctx *u,
+                                      const char *order_id, unsigned *status) {
+  char path[160];
+  snprintf(path, sizeof path, "/internal/promotions/reservations/%s/commit",
+           order_id);
+  return call(u, SVC_CART, "POST", path, NULL, status, NULL);
+}
+
+enum upstream_outcome up_promo_release(const struct up_ctx *u,
+                                       const char *order_id) {
+  char path[160];
+  unsigned status = 0;
+  snprintf(path, sizeof path, "/internal/promotions/reservations/%s/release",
+           order_id);
+  return call(u, SVC_CART, "POST", path, NULL, &status, NULL);
+}
+
 /* --- payments --- */
 
 enum upstream_outcome up_authorize(const struct up_ctx *u, const char *order_id,

@@ -89,6 +89,39 @@ enum upstream_outcome up_reservation_commit(const struct up_ctx *u,
 enum upstream_outcome up_reservation_release(const struct up_ctx *u,
                                              const char *order_id);
 
+/* --- promotions (the cart service, docs/promotions.md) --- */
+
+struct up_pricing {
+  int64_t discount_total;
+  bool free_shipping;
+  int64_t *line_discount; /* arena, one per line */
+  const char *discounts;  /* [{code, promotion_id, amount}] JSON text */
+  size_t count;           /* entries of discounts */
+};
+
+/* POST /internal/carts/{id}/pricing: what the cart's promotions take from
+ * lines[i] at unit_prices[i] in currency. UP_REFUSED with 422 when a code
+ * on the cart no longer applies (*message names it, arena). */
+enum upstream_outcome
+up_cart_pricing(const struct up_ctx *u, const char *cart_id,
+                const char *user_id, const struct up_cart_line *lines,
+                const int64_t *unit_prices, size_t n, const char *currency,
+                struct up_pricing *out, unsigned *status, const char **message);
+/* POST /internal/promotions/reservations: one use of each promotion of
+ * `discounts` (JSON text as up_pricing's) for the order, all or none;
+ * UP_REFUSED 422 when a limit is reached (*message says which). */
+enum upstream_outcome up_promo_reserve(const struct up_ctx *u,
+                                       const char *order_id,
+                                       const char *user_id,
+                                       const char *discounts, unsigned *status,
+                                       const char **message);
+/* POST /internal/promotions/reservations/{order_id}/commit | release
+ * (release: idempotent, nothing held is UP_OK). */
+enum upstream_outcome up_promo_commit(const struct up_ctx *u,
+                                      const char *order_id, unsigned *status);
+enum upstream_outcome up_promo_release(const struct up_ctx *u,
+                                       const char *order_id);
+
 /* POST /internal/payments/authorize. UP_REFUSED with 402 is a decline. */
 enum upstream_outcome up_authorize(const struct up_ctx *u, const char *order_id,
                                    const char *user_id, int64_t amount,

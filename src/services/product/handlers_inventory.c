@@ -272,6 +272,9 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
             "available", (json_int_t)(p->stock - p->reserved), "weight_grams",
             p->weight_grams >= 0 ? json_integer(p->weight_grams) : json_null(),
             "has_options", p->has_options, "variants", variants));
+    json_object_set_new(
+        json_array_get(items, json_array_size(items) - 1), "category_id",
+        p->category_id[0] ? json_string(p->category_id) : json_null());
   }
   product_reply_json(res, 200, json_pack("{s:o}", "items", items));
 cleanup:
