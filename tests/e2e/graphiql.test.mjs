@@ -18,24 +18,22 @@ const RUN = randomUUID().slice(0, 8);
 let browser;
 let product;
 
-async function api(method, path, body, token) {
-  const res = await fetch(`${BASE}/api/v1${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json() };
-}
+// POST to the REST API (the test's own data).
+const post = (path, body, token) => fetch(`${BASE}/api/v1${path}`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+  body: JSON.stringify(body),
+}).then(async (res) => ({ status: res.status, body: await res.json() }));
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const login = await api('POST', '/auth/login',
+  const login = await post('/auth/login',
     { email: process.env.SHOPSPHERE_ADMIN_EMAIL, password: process.env.SHOPSPHERE_ADMIN_PASSWORD });
   assert.equal(login.status, 200);
   const token = login.body.access_token;
-  const cat = await api('POST', '/categories', { name: `GraphiQL ${RUN}` }, token);
+  const cat = await post('/categories', { name: `GraphiQL ${RUN}` }, token);
   assert.equal(cat.status, 201);
-  const p = await api('POST', '/products', {
+  const p = await post('/products', {
     sku: `GQL-${RUN}`, name: `Graph paper notebook ${RUN}`, description: 'Squared pages.', category_id: cat.body.id,
     price: '7.25', currency: 'USD', stock: 5, status: 'active',
   }, token);
