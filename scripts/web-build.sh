@@ -26,7 +26,7 @@ if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
 fi
 
 if ((!FORCE)) && [[ -f dist/index.html ]] &&
-   [[ -z "$(find src index.html admin/index.html vite.config.ts package-lock.json -newer dist/index.html -print -quit)" ]]; then
+   [[ -z "$(find src index.html admin/index.html graphiql/index.html vite.config.ts package-lock.json -newer dist/index.html -print -quit)" ]]; then
   echo "web-build: web/dist is up to date"
   exit 0
 fi

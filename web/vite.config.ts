@@ -15,6 +15,9 @@ export default defineConfig({
       input: {
         storefront: resolve(import.meta.dirname, 'index.html'),
         admin: resolve(import.meta.dirname, 'admin/index.html'),
+        // GraphiQL, served by the gateway at GET /graphql (not a storefront
+        // page: the storefront's budget does not see it).
+        graphiql: resolve(import.meta.dirname, 'graphiql/index.html'),
       },
     },
   },

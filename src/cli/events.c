@@ -51,12 +51,15 @@ static void usage(FILE *out) {
           "  log [--since TIME] [--until TIME] [--type PATTERN] [--count N]\n"
           "        print the events kept in the event log, oldest first, one\n"
           "        JSON envelope per line (at most N)\n"
-          "  replay --to SERVICE [--since TIME] [--until TIME]\n"
-          "        re-drive the events SERVICE consumes from the event log\n"
-          "        (%s, kept %s) into its queue: a service\n"
-          "        whose read model is rebuildable applies them again, any\n"
-          "        other applies only those it never applied (TIME: RFC 3339\n"
-          "        or a date; default from the start of the log until now)\n"
+          "  replay --to SERVICE [--since TIME] [--until TIME] | --reset\n"
+          "        re-drive the events SERVICE (admin, search or\n"
+          "        recommendation: a read model) consumes from the event log\n"
+          "        (%s, kept %s) into its queue;\n"
+          "        its inbox skips those it already applied (TIME: RFC 3339\n"
+          "        or a date; default the last 7 days, the inbox's memory,\n"
+          "        until now). --reset first empties SERVICE's read model\n"
+          "        and inbox in one transaction, then replays the whole log:\n"
+          "        the read model is rebuilt from the events\n"
           "  outbox status [--service S]\n"
           "        per service schema: events not yet published and the\n"
           "        age of the oldest\n"
@@ -302,6 +305,20 @@ static int cmd_log(const struct config *cfg, int argc, char **argv) {
   return 0;
 }
 
+static bool has_flag(int argc, char **argv, const char *name) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], name) == 0) return true;
+  return false;
+}
+
+/* Only a service whose read model the log can rebuild is replayed to: the
+ * others act on the outside world (e-mails, payments) or keep records of
+ * their own, where "the same event again" is never what an operator wants.
+ * Without --reset the inbox skips every event the service applied, so the
+ * replay changes nothing that is already right; it stays inside the inbox's
+ * memory (BUS_INBOX_RETENTION_DAYS), beyond which an event would apply a
+ * second time. With --reset the read model and the inbox are emptied first
+ * (one transaction), then the whole log is replayed. */
 static int cmd_replay(const struct config *cfg, int argc, char **argv) {
   const char *to = cli_option(argc, argv, "--to");
   const struct service_module *mod = NULL;
@@ -312,13 +329,56 @@ static int cmd_replay(const struct config *cfg, int argc, char **argv) {
   if (mod == NULL || mod->event_count == 0) {
     fprintf(stderr,
             "events replay: --to: want a service that consumes events%s%s\n",
-            to ? ", not " : " (e.g. --to notification)", to ? to : "");
+            to ? ", not " : " (e.g. --to admin)", to ? to : "");
     return 2;
   }
+  if (!mod->read_model_rebuildable) {
+    fprintf(stderr,
+            "events replay: --to: %s has no read model that the event log "
+            "rebuilds (its handlers act on the outside world or on records "
+            "of its own), so nothing is replayed to it; replay to admin, "
+            "search or recommendation. To retry its failed events: "
+            "shopsphere events dlq replay --service %s\n",
+            to, to);
+    return 2;
+  }
+  bool reset = has_flag(argc, argv, "--reset");
   int64_t since = -1, until = -1;
   int rc = time_option(argc, argv, "--since", &since);
   if (rc == 0) rc = time_option(argc, argv, "--until", &until);
   if (rc != 0) return rc;
+  if (reset && (since >= 0 || until >= 0)) {
+    fprintf(stderr, "events replay: --reset rebuilds from the whole log: "
+                    "--since and --until would leave events out\n");
+    return 2;
+  }
+  int64_t oldest = clock_wall_ms() -
+                   ((int64_t)BUS_INBOX_RETENTION_DAYS * 24 - 1) * 3600 * 1000;
+  if (!reset && since < oldest) {
+    if (since >= 0)
+      fprintf(stderr,
+              "events replay: --since moved to %d days ago less an hour: "
+              "the inbox forgets older events, which would apply twice (use "
+              "--reset to rebuild from the whole log)\n",
+              BUS_INBOX_RETENTION_DAYS);
+    since = oldest;
+  }
+  if (reset) {
+    char schema[64];
+    snprintf(schema, sizeof schema, "%s", to);
+    for (char *p = schema; *p; p++)
+      if (*p == '-') *p = '_';
+    int64_t cleared = 0;
+    if (bus_read_model_reset(cfg->database_url, schema, mod->read_model_reset,
+                             &cleared) != KIT_OK) {
+      fprintf(stderr, "events replay: --reset failed (see the log); nothing "
+                      "was replayed\n");
+      return 1;
+    }
+    printf("%s: read model emptied, %lld inbox id(s) forgotten\n", to,
+           (long long)cleared);
+    fflush(stdout);
+  }
   struct bus_replay_result res;
   rc = bus_log_replay(cfg->amqp_url, to, mod->events, mod->event_count, since,
                       until, &res);
@@ -328,9 +388,8 @@ static int cmd_replay(const struct config *cfg, int argc, char **argv) {
   }
   printf("%lld event(s) read from %s, %lld replayed to shopsphere.%s (%s)\n",
          (long long)res.read, BUS_LOG_QUEUE, (long long)res.replayed, to,
-         mod->read_model_rebuildable
-             ? "rebuildable read model: applied again"
-             : "its inbox skips those it already applied");
+         reset ? "read model rebuilt from the log"
+               : "its inbox skips those it already applied");
   return 0;
 }
 

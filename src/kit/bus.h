@@ -205,16 +205,28 @@ struct bus_replay_result {
  * patterns: each is published, confirmed, to the service's own queue
  * shopsphere.<service> (not to the exchange: no other consumer sees it
  * again) with header x-replay. Its consumer handles it like any delivery,
- * through the inbox: a service whose module declares
- * read_model_rebuildable runs the handler even for an event its inbox
- * already holds (its handlers set their read model from the event, so
- * doing it again is harmless); any other service applies only the events
- * it never applied (its inbox skips the rest). KIT_OK, KIT_NOT_FOUND when
+ * through the inbox: an event the service already applied is a duplicate
+ * and changes nothing, so a replay applies only what the inbox does not
+ * hold (everything, after bus_read_model_reset). KIT_OK, KIT_NOT_FOUND when
  * the log or the service's queue does not exist, or a failure (logged). */
 int bus_log_replay(const char *amqp_url, const char *service,
                    const struct event_handler *events, size_t event_count,
                    int64_t since_ms, int64_t until_ms,
                    struct bus_replay_result *out);
+
+/* How long a consumer's inbox remembers an applied event id (the sweep
+ * deletes older rows). A replay without a reset must stay inside it: an
+ * older event is no longer recognised and would apply a second time. */
+#define BUS_INBOX_RETENTION_DAYS 7
+
+/* Empties a rebuildable read model before a replay from the start of the
+ * log, in one transaction on `schema`: locks the inbox (ACCESS EXCLUSIVE:
+ * no consumer batch runs meanwhile, and one under way finishes first), runs
+ * reset_sql (the module's read_model_reset), then empties the inbox so
+ * that the replay applies every event again. *inbox_cleared counts the ids
+ * forgotten. KIT_OK, KIT_INVALID (no reset_sql), or a failure (logged). */
+int bus_read_model_reset(const char *db_url, const char *schema,
+                         const char *reset_sql, int64_t *inbox_cleared);
 
 struct bus_outbox_status {
   int64_t unsent;

@@ -143,16 +143,21 @@ int bus_tail(const char *amqp_url, const char *pattern, int max_events,
   return rc;
 }
 
-int bus_outbox_status(const char *db_url, const char *schema,
-                      struct bus_outbox_status *out) {
-  memset(out, 0, sizeof *out);
+/* A libpq session on schema for the operator tools; NULL (logged) when the
+ * database cannot be reached. */
+static PGconn *tool_session(const char *db_url, const char *schema) {
   char reason[200] = "";
   PGconn *pg = bus_pg_connect(db_url, schema, "shopsphere-events", reason,
                               sizeof reason);
-  if (pg == NULL) {
-    log_error("events: database unavailable: %s", reason);
-    return KIT_UNAVAILABLE;
-  }
+  if (pg == NULL) log_error("events: database unavailable: %s", reason);
+  return pg;
+}
+
+int bus_outbox_status(const char *db_url, const char *schema,
+                      struct bus_outbox_status *out) {
+  memset(out, 0, sizeof *out);
+  PGconn *pg = tool_session(db_url, schema);
+  if (pg == NULL) return KIT_UNAVAILABLE;
   PGresult *res = PQexec(
       pg, "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() "
           "- min(created_at)), 0) FROM outbox");
@@ -206,5 +211,40 @@ int bus_redeliver(const char *amqp_url, const char *service,
   if (rc == KIT_OK) rc = mq_wait_confirms(c, BUS_AMQP_TIMEOUT_MS);
   if (rc != KIT_OK) log_error("events: redelivery to %s failed", queue);
   mq_close(c);
+  return rc;
+}
+
+int bus_read_model_reset(const char *db_url, const char *schema,
+                         const char *reset_sql, int64_t *inbox_cleared) {
+  *inbox_cleared = 0;
+  if (reset_sql == NULL || reset_sql[0] == '\0') return KIT_INVALID;
+  PGconn *pg = tool_session(db_url, schema);
+  if (pg == NULL) return KIT_UNAVAILABLE;
+  /* One transaction: the inbox lock first, so that no consumer batch (they
+   * insert into the inbox before their handlers write) interleaves with the
+   * reset; then the module's statements; then the inbox itself. */
+  const char *steps[] = {
+      "BEGIN",   "LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE",
+      reset_sql, "DELETE FROM inbox",
+      "COMMIT",
+  };
+  int rc = KIT_OK;
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    PGresult *res = PQexec(pg, steps[i]);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+      log_error("events: resetting the read model of %s failed at step %zu "
+                "(sqlstate %s): %s",
+                schema, i, state != NULL ? state : "none",
+                PQresultErrorMessage(res));
+      rc = KIT_ERROR;
+    } else if (i == 3) {
+      *inbox_cleared = strtoll(PQcmdTuples(res), NULL, 10);
+    }
+    PQclear(res);
+    if (rc != KIT_OK) break;
+  }
+  PQfinish(pg);
   return rc;
 }

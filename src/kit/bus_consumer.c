@@ -19,10 +19,10 @@
  * events per second possible with a durable (fsync'd) database.
  *
  * A delivery with header x-replay comes from `shopsphere events replay`
- * (bus_log_replay, re-driven from the event log). For a module that
- * declares read_model_rebuildable its handler runs even when the inbox
- * already holds the event id (the inbox row stays as it is); for any other
- * module it is an ordinary delivery, so only events never applied apply.
+ * (bus_log_replay, re-driven from the event log). It is an ordinary
+ * delivery: the inbox skips an event already applied, so a replay never
+ * applies anything twice; a rebuild empties the inbox with the read model
+ * first (bus_read_model_reset).
  *
  * Two connections: deliveries arrive on one, retries and DLQ publishes go
  * out on the other, because waiting for publisher confirms reads frames and
@@ -48,6 +48,8 @@
 #define MAX_BATCH 256
 /* How many retry delays a consumer remembers having declared. */
 #define MAX_DECLARED_DELAYS 32
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 enum outcome {
   OUT_PENDING = 0,
@@ -64,7 +66,6 @@ struct item {
   struct bus_event ev;
   const struct event_handler *handler;
   enum outcome outcome;
-  bool replay; /* re-driven from the log to a rebuildable read model */
   char error[160];
 };
 
@@ -213,7 +214,7 @@ static int careful_tx(struct db_conn *conn, struct batch *b) {
     const char *p[] = {it->ev.event_id, it->ev.event_type};
     rc = db_exec_params(conn, "bus inbox", inbox_sql, 2, p, NULL);
     if (rc == DB_UNAVAILABLE || rc == DB_SOFT_ERROR) return rc;
-    if (rc == 0 && !it->replay) {
+    if (rc == 0) {
       it->outcome = OUT_DUPLICATE;
     } else if (rc < 0) {
       it->outcome = OUT_FAILED;
@@ -304,10 +305,6 @@ static int fast_tx(struct db_conn *conn, struct batch *b) {
       }
     }
   }
-  /* A replay to a rebuildable read model runs even when the inbox has it. */
-  for (int i = 0; i < b->n; i++)
-    if (b->items[i].replay && b->items[i].outcome == OUT_DUPLICATE)
-      b->items[i].outcome = OUT_PENDING;
   for (int i = 0; i < b->n; i++) {
     struct item *it = &b->items[i];
     if (it->outcome != OUT_PENDING) continue;
@@ -447,9 +444,6 @@ static void decode(struct consumer *c, struct item *it) {
     return;
   }
   it->handler = find_handler(c->svc, it->ev.event_type);
-  /* x-replay (bus_log_replay) re-runs a handler the inbox says already ran,
-   * but only where the module declares that harmless. */
-  it->replay = it->msg.replay && c->svc->module->read_model_rebuildable;
 }
 
 /* Handles one batch: KIT_OK, or KIT_UNAVAILABLE when the broker connection
@@ -500,10 +494,11 @@ static void refresh_depth(struct consumer *c) {
 
 static int sweep_inbox(struct db_conn *conn, void *arg) {
   (void)arg;
-  return db_exec_params(conn, "inbox sweep",
-                        "DELETE FROM inbox WHERE received_at < now() - "
-                        "interval '7 days'",
-                        0, NULL, NULL);
+  return db_exec_params(
+      conn, "inbox sweep",
+      "DELETE FROM inbox WHERE received_at < now() - "
+      "make_interval(days => " STR(BUS_INBOX_RETENTION_DAYS) ")",
+      0, NULL, NULL);
 }
 
 void *bus_consumer_main(void *arg) {

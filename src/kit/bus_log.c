@@ -8,11 +8,12 @@
  *
  * A replay reads the log from a time on and republishes the events one
  * service consumes to that service's own queue with header x-replay; the
- * service's ordinary consumer applies them through its inbox (see
- * bus_consumer.c for what x-replay changes there). The transport-specific
- * part is only "read the log from a time on" and "publish to a service's
- * queue": a Kafka transport would read its topic from the offset of a
- * timestamp (offsetsForTimes) instead.
+ * service's ordinary consumer applies them through its inbox, which skips
+ * what it already applied (a rebuild empties the inbox with the read model
+ * first: bus_read_model_reset; x-replay only marks the delivery). The
+ * transport-specific part is only "read the log from a time on" and
+ * "publish to a service's queue": a Kafka transport would read its topic
+ * from the offset of a timestamp (offsetsForTimes) instead.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -38,11 +38,15 @@ struct service_module {
   size_t statement_count;
   const struct event_handler *events; /* consumed events (bus.h) */
   size_t event_count;
-  /* The handlers build a read model that replaying events can rebuild:
-   * applying an event again leaves the same state (upserts from the event's
-   * data, not increments). `shopsphere events replay --to` then re-runs
-   * them even for events the inbox already holds (bus_log_replay). */
+  /* The handlers build a read model that the event log can rebuild
+   * (docs/events.md, "Replay"): `shopsphere events replay --to` accepts the
+   * service, and `--reset` first runs read_model_reset (SQL emptying exactly
+   * the read-model tables, never the service's own records) and empties the
+   * inbox in the same transaction, so the replay applies every event again.
+   * A handler that writes a table the reset keeps must be keyed by the
+   * event (a replay after a reset runs it again). */
   bool read_model_rebuildable;
+  const char *read_model_reset;
   /* Events heard by every process of the service (bus.h, bus_listener). */
   const struct bus_listener *listeners;
   size_t listener_count;

@@ -6,28 +6,13 @@
 // real servers by tests/unit/test_bus.c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { call, eventually, serviceUrl } from './lib.mjs';
+import { call, eventually, serviceUrl, shopsphere } from './lib.mjs';
 
 // Services with NEEDS_DB | NEEDS_AMQP (src/services/*/<name>.c).
 const RELAYING = ['user', 'product', 'order', 'payment', 'shipping', 'review',
   'notification', 'admin', 'auth', 'search', 'recommendation'];
 
-// The binary the platform under test runs: the supervisor's own executable.
-function binary() {
-  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
-  return readlinkSync(`/proc/${pid}/exe`);
-}
-
-function run(args) {
-  return new Promise((resolve) => {
-    execFile(binary(), args, { env: process.env, timeout: 60000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
-      });
-  });
-}
+const run = (args) => shopsphere(args);
 
 test('every service with a database and a broker runs an outbox relay', async () => {
   for (const name of RELAYING) {
@@ -92,11 +77,15 @@ test('the event log keeps what was published, and replay re-drives it into a con
       ['aggregate_id', 'data', 'event_id', 'event_type', 'timestamp', 'trace_id', 'version']);
     assert.ok(Date.parse(ev.timestamp) >= Date.parse(since));
   }
-  // The order service consumes shipment events and does not declare a
-  // rebuildable read model: its inbox skips what it already applied.
-  const replay = await run(['events', 'replay', '--to', 'order', '--since', since]);
+  // A read model is replayed to (admin's reports): its inbox skips what it
+  // already applied; a service without one is refused (tests/system/
+  // replay.test.mjs rebuilds the read models).
+  const replay = await run(['events', 'replay', '--to', 'admin', '--since', since]);
   assert.equal(replay.code, 0, replay.stderr);
-  assert.match(replay.stdout, /^\d+ event\(s\) read from shopsphere\.log, \d+ replayed to shopsphere\.order \(its inbox skips those it already applied\)$/m);
+  assert.match(replay.stdout, /^\d+ event\(s\) read from shopsphere\.log, \d+ replayed to shopsphere\.admin \(its inbox skips those it already applied\)$/m);
+  const order = await run(['events', 'replay', '--to', 'order', '--since', since]);
+  assert.equal(order.code, 2);
+  assert.match(order.stderr, /order has no read model that the event log rebuilds/);
   // The dead-letter replay is still there, beside it.
   assert.equal((await run(['events', 'dlq', 'replay', '--service', 'notification'])).code, 0);
 });
@@ -110,7 +99,7 @@ test('events replay and log refuse bad input', async () => {
   assert.match(noTarget.stderr, /--to/);
   const notConsumer = await run(['events', 'replay', '--to', 'cart']);
   assert.equal(notConsumer.code, 2);
-  const badTime = await run(['events', 'replay', '--to', 'order', '--since', 'yesterday']);
+  const badTime = await run(['events', 'replay', '--to', 'admin', '--since', 'yesterday']);
   assert.equal(badTime.code, 2);
   assert.match(badTime.stderr, /--since/);
   assert.equal((await run(['events', 'log', '--until', '2026-13-01'])).code, 2);

@@ -1,8 +1,9 @@
 // lib.mjs - shared helpers for the system tests: where the platform is, and
 // small wrappers around fetch that keep the tests about behaviour.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { checkExchange, contractFor } from '../contract/contract.mjs';
 
 export const BASE = process.env.SHOPSPHERE_TEST_BASE_URL ?? 'http://127.0.0.1:18080';
@@ -195,4 +196,43 @@ export async function newCustomer(tag) {
   }
   assert.equal(login.status, 200, `login ${email}: ${login.text}`);
   return { id: r.body.id, email, token: login.body.access_token };
+}
+
+// A confirmed order of [[product, quantity], ...] paid with the sandbox's
+// test card (the checkout retried while a reservation is contended).
+export async function placeOrder(shopper, lines) {
+  const auth = { authorization: `Bearer ${shopper.token}` };
+  const c = await call(`${API}/carts`, { method: 'POST', headers: auth, body: {} });
+  assert.equal(c.status, 201, `create cart: ${c.text}`);
+  for (const [product, quantity] of lines) {
+    const r = await call(`${API}/carts/${c.body.id}/items`, {
+      method: 'POST', headers: auth, body: { product_id: product.id, quantity },
+    });
+    assert.equal(r.status, 201, `add item: ${r.text}`);
+  }
+  const key = randomUUID();
+  const body = {
+    cart_id: c.body.id, shipping_method: 'standard', payment_method: { type: 'card', token: 'tok_visa' },
+    shipping_address: { first_name: 'Ada', last_name: 'Lovelace', line1: '1 Market St', city: 'San Francisco',
+      state: 'CA', postal_code: '94105', country: 'US', phone: '+14155550100' },
+  };
+  const o = await eventually(async () => {
+    const r = await call(`${API}/orders`, { method: 'POST', headers: { ...auth, 'idempotency-key': key }, body });
+    return r.status < 500 && r.status !== 409 ? r : null;
+  }, 60000, 300);
+  assert.equal(o.status, 201, `checkout: ${o.text}`);
+  assert.equal(o.body.status, 'confirmed');
+  return o.body;
+}
+
+// Runs the `shopsphere` binary the platform under test runs (the
+// supervisor's own executable) with args: {code, stdout, stderr}.
+export function shopsphere(args, timeoutMs = 60000) {
+  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
+  return new Promise((resolve) => {
+    execFile(readlinkSync(`/proc/${pid}/exe`), args, { env: process.env, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
+      });
+  });
 }

@@ -185,5 +185,9 @@ void proxy_forward(struct http_request *req, struct http_response *res,
 
 /* GET/HEAD of anything no API route took: the web apps, /docs, or 404. */
 void static_handle(struct http_request *req, struct http_response *res);
+/* GraphiQL's page from the web build (web/dist/graphiql/index.html), as
+ * served at GET /graphql; false when the build has none (the caller answers
+ * its own explorer then). */
+bool static_serve_graphiql(struct http_request *req, struct http_response *res);
 
 #endif

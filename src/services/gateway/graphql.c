@@ -4,7 +4,9 @@
  * storefront schema (graphql_schema.c) under the same rate limits and CORS
  * as the REST routes. Answers are GraphQL's shape, with the trace id and
  * the number of upstream calls in `extensions`. GET /graphql with ?query=
- * runs a query (never a mutation); GET without one answers the explorer.
+ * runs a query (never a mutation); GET without one answers GraphiQL (the
+ * web build's web/dist/graphiql/, bundled: nothing loaded from elsewhere),
+ * or this file's small explorer when the build is missing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,8 +110,10 @@ void graphql_handle(struct http_request *req, struct http_response *res) {
   if (get) {
     const char *query = http_query(req, "query");
     if (query == NULL) {
-      http_reply(res, 200, "text/html; charset=utf-8", explorer_page,
-                 sizeof explorer_page - 1);
+      /* GraphiQL from the web build; this small explorer until it exists. */
+      if (!static_serve_graphiql(req, res))
+        http_reply(res, 200, "text/html; charset=utf-8", explorer_page,
+                   sizeof explorer_page - 1);
       goto finish;
     }
     json_t *body = json_pack("{s:s}", "query", query);

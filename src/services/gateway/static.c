@@ -170,6 +170,13 @@ static const char *web_root(const struct http_request *req) {
   return is_regular(index) ? cfg->web_root : cfg->web_placeholder;
 }
 
+bool static_serve_graphiql(struct http_request *req,
+                           struct http_response *res) {
+  char fs[CONFIG_URL_MAX + 32];
+  snprintf(fs, sizeof fs, "%s/graphiql/index.html", req->svc->cfg->web_root);
+  return serve_file(req, res, fs, "no-cache");
+}
+
 static void serve_web(struct http_request *req, struct http_response *res,
                       const char *path) {
   const char *root = web_root(req);

@@ -94,5 +94,5 @@ int reco_on_order_confirmed(struct service *svc, struct db_conn *conn,
   }
   if (n == 0) return 0;
   return rstore_order_apply(conn, order_id, user_id, ids, qty, n,
-                            RECO_WEIGHT_PURCHASE);
+                            RECO_WEIGHT_PURCHASE, ev->timestamp);
 }

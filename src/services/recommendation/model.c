@@ -149,7 +149,7 @@ static int demo_body(struct db_conn *conn, void *arg) {
     reco_demo_user_id(lines[i].shopper, user);
     reco_demo_order_id(lines[i].shopper, lines[i].order_no, order);
     int rc = rstore_order_apply(conn, order, user, ids, qty, k,
-                                RECO_WEIGHT_PURCHASE);
+                                RECO_WEIGHT_PURCHASE, NULL);
     if (rc < 0) return rc;
     t->orders++;
     i = j;

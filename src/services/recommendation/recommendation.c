@@ -81,6 +81,8 @@ const struct service_module recommendation_module = {
     .statement_count = RECO_STATEMENT_COUNT,
     .events = events,
     .event_count = sizeof events / sizeof events[0],
+    .read_model_rebuildable = true,
+    .read_model_reset = reco_read_model_reset,
     .start = reco_start,
     .stop = reco_stop,
 };

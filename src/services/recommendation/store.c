@@ -1,6 +1,8 @@
 /* store.c - the recommendation service's SQL (see store.h). */
 #include "services/recommendation/store.h"
 
+#include "services/recommendation/recommendation.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,20 @@
                                                    "RETURNING 1"
 
 #define LIVE "p.status = 'active' AND p.available > 0"
+
+/* A click's weight in trending, by its kind. */
+#define CLICK_WEIGHT                                                           \
+  "CASE kind WHEN 'add_to_cart' THEN " STR(RECO_WEIGHT_CART) " ELSE " STR(     \
+      RECO_WEIGHT_VIEW) " END"
+
+const char reco_read_model_reset[] =
+    "TRUNCATE products, purchases, lists, dirty; "
+    "DELETE FROM pairs WHERE kind = 'p'; "
+    "DELETE FROM item_counts WHERE kind = 'p'; "
+    "DELETE FROM trending; "
+    "INSERT INTO trending (product_id, score, updated_at) "
+    "SELECT product_id, sum(" CLICK_WEIGHT
+    " * " DECAY("at") "), now() FROM clicks GROUP BY product_id";
 
 const struct db_statement reco_statements[] = {
     {"product_put",
@@ -63,17 +79,20 @@ const struct db_statement reco_statements[] = {
     {"product_count", "SELECT count(*) FROM products"},
     {"order_apply",
      "WITH ids AS (SELECT DISTINCT x FROM unnest($3::uuid[]) x), "
-     "buy AS (INSERT INTO purchases (order_id, product_id, user_id, quantity) "
-     "SELECT $1::uuid, p, $2::uuid, q FROM unnest($3::uuid[], $4::int[]) "
-     "AS t(p, q) ON CONFLICT DO NOTHING RETURNING 1), "
+     "bought AS (SELECT least(coalesce($6::timestamptz, now()), now()) AS ts), "
+     "buy AS (INSERT INTO purchases (order_id, product_id, user_id, quantity, "
+     "purchased_at) SELECT $1::uuid, p, $2::uuid, q, bought.ts FROM bought, "
+     "unnest($3::uuid[], $4::int[]) AS t(p, q) ON CONFLICT DO NOTHING "
+     "RETURNING 1), "
      "pr AS (INSERT INTO pairs (kind, a, b, n) SELECT 'p', i.x, j.x, 1 "
      "FROM ids i, ids j WHERE i.x <> j.x ON CONFLICT (kind, a, b) DO UPDATE "
      "SET n = pairs.n + 1 RETURNING 1), "
      "ic AS (INSERT INTO item_counts (kind, product_id, n) SELECT 'p', x, 1 "
      "FROM ids ON CONFLICT (kind, product_id) DO UPDATE SET n = "
      "item_counts.n + 1 RETURNING 1), "
-     "tr AS (" TRENDING_BUMP("ids",
-                             "$5::float8") "), "
+     "tr AS (" TRENDING_BUMP(
+         "ids", "$5::float8 * (SELECT " DECAY(
+                    "ts") " FROM bought)") "), "
                                            "d AS (INSERT INTO dirty SELECT x "
                                            "FROM ids ON CONFLICT DO NOTHING "
                                            "RETURNING 1) "
@@ -325,14 +344,19 @@ int rstore_product_count(struct db_conn *c, long long *count) {
 
 int rstore_order_apply(struct db_conn *c, const char *order_id,
                        const char *user_id, const char *const *ids,
-                       const int *quantities, size_t n, double weight) {
+                       const int *quantities, size_t n, double weight,
+                       const char *at) {
   struct arena a;
   arena_init(&a, 4096);
   char w[32];
   snprintf(w, sizeof w, "%.6f", weight);
-  const char *p[] = {order_id, user_id, array_literal(&a, ids, NULL, n),
-                     array_literal(&a, NULL, quantities, n), w};
-  int rc = p[2] != NULL && p[3] != NULL ? db_exec(c, "order_apply", 5, p, NULL)
+  const char *p[] = {order_id,
+                     user_id,
+                     array_literal(&a, ids, NULL, n),
+                     array_literal(&a, NULL, quantities, n),
+                     w,
+                     at};
+  int rc = p[2] != NULL && p[3] != NULL ? db_exec(c, "order_apply", 6, p, NULL)
                                         : DB_HARD_ERROR;
   arena_free(&a);
   return rc;

@@ -43,12 +43,21 @@ int rstore_product_count(struct db_conn *c, long long *count);
 
 /* --- signals --- */
 
+/* Empties what events built (module read_model_reset, docs/events.md):
+ * the catalog snapshot, purchases, co-purchase counts, the lists; trending
+ * is recomputed from the clickstream (kept, with the co-view counts: clicks
+ * are this service's own records), the replayed orders add theirs back. */
+extern const char reco_read_model_reset[];
+
 /* An order's lines: purchases, co-purchase pair counts, item counts,
  * trending and dirty marks in one statement. ids/quantities: n entries,
- * distinct ids. */
+ * distinct ids. at: when it was bought (RFC 3339, the event's timestamp;
+ * NULL: now): the purchase's time, and trending's weight decays from it,
+ * so an order replayed from the event log counts as it did then. */
 int rstore_order_apply(struct db_conn *c, const char *order_id,
                        const char *user_id, const char *const *ids,
-                       const int *quantities, size_t n, double weight);
+                       const int *quantities, size_t n, double weight,
+                       const char *at);
 /* A click: the co-view pairs with the actor's other products of the last
  * 30 minutes (once per actor and product in that window), trending, dirty
  * marks. actor may be NULL (anonymous: trending only). */

@@ -299,6 +299,14 @@ const struct service_module search_module = {
     .statement_count = SEARCH_STATEMENT_COUNT,
     .events = events,
     .event_count = sizeof events / sizeof events[0],
+    /* The index and what events told us (stock, ratings, popularity,
+     * archives); kept: the category tree (read from the catalog), synonyms,
+     * the query log and reindex jobs. The generation moves, so every
+     * process drops its cached answers and vocabulary. */
+    .read_model_rebuildable = true,
+    .read_model_reset = "TRUNCATE documents, signals, tombstones; "
+                        "UPDATE meta SET value = value + 1 "
+                        "WHERE key = 'generation'",
     .start = search_start,
     .stop = search_stop,
 };
