@@ -166,8 +166,8 @@ bool order_return_quantity_ok(int64_t bought, int64_t returned,
 /* round(amount x units / quantity), half up, for 0 <= units <= quantity. */
 static bool share(int64_t amount, int64_t quantity, int64_t units,
                   int64_t *out) {
-  int64_t product;
-  if (!money_mul(amount, units, &product)) return false;
+  int64_t product; /* may pass MONEY_MAX: it is divided right after */
+  if (__builtin_mul_overflow(amount, units, &product)) return false;
   *out = product / quantity + (2 * (product % quantity) >= quantity ? 1 : 0);
   return true;
 }

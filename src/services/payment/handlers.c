@@ -566,6 +566,11 @@ void payment_refund_handler(struct http_request *req,
     uuid_v7(refund_id);
   struct reserve_arg ra = {p.id, refund_id, effective, {{0}}};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, reserve_tx, &ra);
+  /* The same refund_id reserved at the same moment by a concurrent call:
+   * its row exists now, and is answered as it stands. */
+  if (rc == DB_HARD_ERROR && given_id != NULL &&
+      refund_again(req, res, &p, given_id, amount))
+    return;
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
     return;
