@@ -16,15 +16,19 @@ const char *order_status_name(enum order_status s) {
   return status_names[s];
 }
 
+/* The index of name in names[0..count), or -1. */
+static int name_index(const char *const *names, int count, const char *name) {
+  if (name == NULL) return -1;
+  for (int i = 0; i < count; i++)
+    if (strcmp(name, names[i]) == 0) return i;
+  return -1;
+}
+
 bool order_status_parse(const char *name, enum order_status *out) {
-  if (name == NULL) return false;
-  for (int i = 0; i < ORDER_STATUS_COUNT; i++) {
-    if (strcmp(name, status_names[i]) == 0) {
-      *out = (enum order_status)i;
-      return true;
-    }
-  }
-  return false;
+  int i = name_index(status_names, ORDER_STATUS_COUNT, name);
+  if (i < 0) return false;
+  *out = (enum order_status)i;
+  return true;
 }
 
 /* Row: from; bit per allowed target. */
@@ -117,14 +121,10 @@ const char *return_status_name(enum return_status s) {
 }
 
 bool return_status_parse(const char *name, enum return_status *out) {
-  if (name == NULL) return false;
-  for (int i = 0; i < RETURN_STATUS_COUNT; i++) {
-    if (strcmp(name, return_names[i]) == 0) {
-      *out = (enum return_status)i;
-      return true;
-    }
-  }
-  return false;
+  int i = name_index(return_names, RETURN_STATUS_COUNT, name);
+  if (i < 0) return false;
+  *out = (enum return_status)i;
+  return true;
 }
 
 static const unsigned return_allowed[RETURN_STATUS_COUNT] = {

@@ -66,14 +66,22 @@ static void reply_return(struct http_response *res, unsigned status,
   json_decref(body);
 }
 
-/* Reads a return (pooled connection); a db_status. */
+struct load_tx {
+  struct arena *arena;
+  const char *id;
+  struct return_record *out;
+};
+
+static int load_tx_fn(struct db_conn *c, void *arg) {
+  struct load_tx *t = arg;
+  return store_return_get(c, t->arena, t->id, false, t->out);
+}
+
+/* Reads a return with its items (one snapshot); a db_status. */
 static int load_return(struct http_request *req, const char *id,
                        struct return_record *r) {
-  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
-  if (c == NULL) return DB_UNAVAILABLE;
-  int rc = store_return_get(c, req->arena, id, false, r);
-  db_release(req->svc->db, c);
-  return rc;
+  struct load_tx t = {req->arena, id, r};
+  return db_transaction(req->svc->db, DB_REPEATABLE_READ, load_tx_fn, &t);
 }
 
 /* Loads the {id} return: the owner's or, for an admin, anyone's; 404
@@ -96,11 +104,14 @@ static bool load_visible_return(struct http_request *req,
   return true;
 }
 
-/* Answers {items: [returns of ids], next_cursor}. */
+/* Answers {items: [returns of ids], next_cursor} and releases c. */
 static void reply_list(struct http_request *req, struct http_response *res,
                        struct db_conn *c, char (*ids)[40], int n, int limit) {
-  json_t *items = json_array();
   int shown = n > limit ? limit : n;
+  json_t *body =
+      json_pack("{s:[], s:o}", "items", "next_cursor",
+                n > limit ? json_string(ids[shown - 1]) : json_null());
+  json_t *items = json_object_get(body, "items");
   int rc = 0;
   for (int i = 0; i < shown && rc >= 0; i++) {
     struct return_record r;
@@ -110,16 +121,30 @@ static void reply_list(struct http_request *req, struct http_response *res,
   }
   db_release(req->svc->db, c);
   if (rc < 0) {
-    json_decref(items);
     http_reply_db_error(res, req, rc);
+  } else {
+    http_reply_json(res, 200, body);
+    http_response_header(res, "Cache-Control", "no-store");
+  }
+  json_decref(body);
+}
+
+/* Answers a page of the returns that match (each filter NULL: any). */
+static void list_returns(struct http_request *req, struct http_response *res,
+                         const char *status, const char *order_id,
+                         const char *user_id, const char *cursor, int limit) {
+  char(*ids)[40] = NULL;
+  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
+  /* One more than asked tells whether a next page exists. */
+  int n = c ? store_return_list(c, req->arena, status, order_id, user_id,
+                                cursor, limit + 1, &ids)
+            : DB_UNAVAILABLE;
+  if (n >= 0) {
+    reply_list(req, res, c, ids, n, limit);
     return;
   }
-  json_t *body =
-      json_pack("{s:o, s:o}", "items", items, "next_cursor",
-                n > limit ? json_string(ids[shown - 1]) : json_null());
-  http_reply_json(res, 200, body);
-  http_response_header(res, "Cache-Control", "no-store");
-  json_decref(body);
+  if (c != NULL) db_release(req->svc->db, c);
+  http_reply_db_error(res, req, n);
 }
 
 /* --- POST /api/v1/orders/{id}/returns (the order's owner) ----------------- */
@@ -309,20 +334,7 @@ void order_handle_order_returns(struct http_request *req,
                                 struct http_response *res) {
   struct order_record o;
   if (!order_load_visible(req, res, &o)) return;
-  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
-  if (c == NULL) {
-    http_reply_db_error(res, req, DB_UNAVAILABLE);
-    return;
-  }
-  char(*ids)[40] = NULL;
-  int n = store_return_list(c, req->arena, NULL, o.id, NULL, NULL,
-                            RETURN_LIST_MAX, &ids);
-  if (n < 0) {
-    db_release(req->svc->db, c);
-    http_reply_db_error(res, req, n);
-    return;
-  }
-  reply_list(req, res, c, ids, n, RETURN_LIST_MAX);
+  list_returns(req, res, NULL, o.id, NULL, NULL, RETURN_LIST_MAX);
 }
 
 /* GET /api/v1/returns/{id}: the owner or an admin. */
@@ -362,17 +374,14 @@ void order_handle_admin_returns(struct http_request *req,
                      "status");
     return;
   }
+  char *end = NULL;
   const char *limit_s = http_query(req, "limit");
-  long limit = RETURN_LIST_DEFAULT;
-  if (limit_s != NULL) {
-    char *end = NULL;
-    limit = strtol(limit_s, &end, 10);
-    if (end == limit_s || *end != '\0' || limit < 1 ||
-        limit > RETURN_LIST_MAX) {
-      http_reply_error(res, req, API_UNPROCESSABLE,
-                       "limit must be an integer from 1 to 100", "limit");
-      return;
-    }
+  long limit = limit_s ? strtol(limit_s, &end, 10) : RETURN_LIST_DEFAULT;
+  if (limit_s &&
+      (end == limit_s || *end || limit < 1 || limit > RETURN_LIST_MAX)) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "limit must be an integer from 1 to 100", "limit");
+    return;
   }
   char order_buf[UUID_STR_LEN], user_buf[UUID_STR_LEN],
       cursor_buf[UUID_STR_LEN];
@@ -381,20 +390,7 @@ void order_handle_admin_returns(struct http_request *req,
       !query_uuid(req, res, "user_id", user_buf, &user_id) ||
       !query_uuid(req, res, "cursor", cursor_buf, &cursor))
     return;
-  struct db_conn *c = db_acquire(req->svc->db, ORDER_DB_WAIT_MS);
-  if (c == NULL) {
-    http_reply_db_error(res, req, DB_UNAVAILABLE);
-    return;
-  }
-  char(*ids)[40] = NULL;
-  int n = store_return_list(c, req->arena, status, order_id, user_id, cursor,
-                            (int)limit + 1, &ids);
-  if (n < 0) {
-    db_release(req->svc->db, c);
-    http_reply_db_error(res, req, n);
-    return;
-  }
-  reply_list(req, res, c, ids, n, (int)limit);
+  list_returns(req, res, status, order_id, user_id, cursor, (int)limit);
 }
 
 /* --- operator decisions: approve, reject, receive --------------------------

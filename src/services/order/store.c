@@ -438,13 +438,11 @@ cleanup:
   return rc;
 }
 
-int store_order_list(struct db_conn *c, struct arena *a, const char *user_id,
-                     const char *before, int limit, char (**ids)[40]) {
-  char lim[16];
-  snprintf(lim, sizeof lim, "%d", limit);
-  const char *p[] = {user_id, before, lim};
+/* The first column of every row as ids (arena). */
+static int id_rows(struct db_conn *c, struct arena *a, const char *stmt, int n,
+                   const char *const *p, char (**ids)[40]) {
   struct db_result *r = NULL;
-  int rc = db_exec(c, "order_list", 3, p, &r);
+  int rc = db_exec(c, stmt, n, p, &r);
   if (rc >= 0) {
     *ids = arena_alloc(a, sizeof **ids * (size_t)(rc + 1));
     if (*ids == NULL) {
@@ -456,6 +454,14 @@ int store_order_list(struct db_conn *c, struct arena *a, const char *user_id,
   }
   db_result_free(r);
   return rc;
+}
+
+int store_order_list(struct db_conn *c, struct arena *a, const char *user_id,
+                     const char *before, int limit, char (**ids)[40]) {
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *p[] = {user_id, before, lim};
+  return id_rows(c, a, "order_list", 3, p, ids);
 }
 
 int store_order_transition(struct db_conn *c, const char *id,
@@ -497,19 +503,7 @@ int store_order_compensation_due(struct db_conn *c, struct arena *a,
   char lim[16];
   snprintf(lim, sizeof lim, "%d", max);
   const char *p[] = {lim};
-  struct db_result *r = NULL;
-  int rc = db_exec(c, "order_compensation_due", 1, p, &r);
-  if (rc >= 0) {
-    *ids = arena_alloc(a, sizeof **ids * (size_t)(rc + 1));
-    if (*ids == NULL) {
-      rc = DB_HARD_ERROR;
-    } else {
-      for (int i = 0; i < rc; i++)
-        copy_text((*ids)[i], 40, r, i, 0);
-    }
-  }
-  db_result_free(r);
-  return rc;
+  return id_rows(c, a, "order_compensation_due", 1, p, ids);
 }
 
 int store_order_set_shipment(struct db_conn *c, const char *id,
@@ -602,24 +596,6 @@ int store_refund_attempt(struct db_conn *c, const char *id, const char *error) {
   return exec(c, "refund_attempt", 2, p);
 }
 
-/* The first column of every row as ids (arena). */
-static int id_rows(struct db_conn *c, struct arena *a, const char *stmt, int n,
-                   const char *const *p, char (**ids)[40]) {
-  struct db_result *r = NULL;
-  int rc = db_exec(c, stmt, n, p, &r);
-  if (rc >= 0) {
-    *ids = arena_alloc(a, sizeof **ids * (size_t)(rc + 1));
-    if (*ids == NULL) {
-      rc = DB_HARD_ERROR;
-    } else {
-      for (int i = 0; i < rc; i++)
-        copy_text((*ids)[i], 40, r, i, 0);
-    }
-  }
-  db_result_free(r);
-  return rc;
-}
-
 int store_refunds_stale(struct db_conn *c, struct arena *a, int older_s,
                         char (**ids)[40], int max) {
   char older[16], lim[16];
@@ -641,6 +617,18 @@ int store_return_insert(struct db_conn *c, const struct return_record *r) {
     rc = exec(c, "return_item_insert", 3, ip);
   }
   return rc < 0 ? rc : 1;
+}
+
+/* Runs stmt (one parameter) and makes room in a for its rows plus one, elem
+ * bytes each, at *items. The row count or a db_status < 0; *r holds the
+ * result either way (the caller frees it). */
+static int rows_into(struct db_conn *c, struct arena *a, const char *stmt,
+                     const char *const *p, size_t elem, void **items,
+                     struct db_result **r) {
+  int n = db_exec(c, stmt, 1, p, r);
+  if (n < 0) return n;
+  *items = arena_alloc(a, elem * (size_t)(n + 1));
+  return *items == NULL ? DB_HARD_ERROR : n;
 }
 
 int store_return_get(struct db_conn *c, struct arena *a, const char *id,
@@ -669,16 +657,13 @@ int store_return_get(struct db_conn *c, struct arena *a, const char *id,
   db_result_free(r);
   r = NULL;
 
-  int n = db_exec(c, "return_items", 1, p, &r);
+  void *items = NULL;
+  int n = rows_into(c, a, "return_items", p, sizeof *out->items, &items, &r);
   if (n < 0) {
     rc = n;
     goto cleanup;
   }
-  out->items = arena_alloc(a, sizeof *out->items * (size_t)(n + 1));
-  if (out->items == NULL) {
-    rc = DB_HARD_ERROR;
-    goto cleanup;
-  }
+  out->items = items;
   for (int i = 0; i < n; i++) {
     struct return_item_record *it = &out->items[i];
     copy_text(it->order_item_id, sizeof it->order_item_id, r, i, 0);

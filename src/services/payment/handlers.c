@@ -57,18 +57,21 @@ static void reply_existing(struct http_request *req, struct http_response *res,
  * absent). Answers and returns false on a bad body. */
 static bool parse_amount_body(struct http_request *req,
                               struct http_response *res, const char *currency,
-                              int64_t *amount) {
+                              int64_t *amount, const char **refund_id) {
   *amount = -1;
+  if (refund_id != NULL) *refund_id = NULL;
   if (req->body_len == 0) return true;
   const char *text = NULL;
+  /* refund_id: refunds only (the caller's idempotency key). */
   const struct json_field fields[] = {
       {"amount", JF_MONEY, false, 0, 0, &text, NULL, NULL, true},
+      {"refund_id", JF_UUID, false, 0, 0, refund_id, NULL, NULL, true},
   };
   struct json_doc *doc = NULL;
   struct json_error err;
   bool ok = false;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
+  if (json_parse_body(req->body, req->body_len, fields, refund_id ? 2 : 1, true,
+                      req->arena, &doc, &err) != KIT_OK) {
     http_reply_json_error(res, req, &err);
     goto cleanup;
   }
@@ -293,7 +296,7 @@ void payment_capture_handler(struct http_request *req,
   struct payment p;
   if (!load_payment(req, res, &p)) return;
   int64_t amount;
-  if (!parse_amount_body(req, res, p.currency, &amount)) return;
+  if (!parse_amount_body(req, res, p.currency, &amount, NULL)) return;
   int64_t effective = 0;
   switch (payment_check_action(&p, ACTION_CAPTURE, amount, &effective)) {
   case CHECK_GO:
@@ -423,40 +426,6 @@ static int settle_refund(struct db_pool *db, const char *refund_id,
   return rc;
 }
 
-/* Reads a refund body {amount?, refund_id?}; false after answering. */
-static bool parse_refund_body(struct http_request *req,
-                              struct http_response *res, const char *currency,
-                              int64_t *amount, const char **refund_id) {
-  *amount = -1;
-  *refund_id = NULL;
-  if (req->body_len == 0) return true;
-  const char *text = NULL;
-  const struct json_field fields[] = {
-      {"amount", JF_MONEY, false, 0, 0, &text, NULL, NULL, true},
-      {"refund_id", JF_UUID, false, 0, 0, refund_id, NULL, NULL, true},
-  };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  bool ok = false;
-  if (json_parse_body(req->body, req->body_len, fields, 2, true, req->arena,
-                      &doc, &err) != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    goto cleanup;
-  }
-  if (text != NULL &&
-      (money_parse(text, currency, amount) != KIT_OK || *amount <= 0)) {
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "amount must be a positive amount in the payment's "
-                     "currency",
-                     "amount");
-    goto cleanup;
-  }
-  ok = true;
-cleanup:
-  json_doc_free(doc);
-  return ok;
-}
-
 /* Asks the provider for a reserved (pending) refund under its id and
  * settles the answer. */
 static void refund_at_provider(struct http_request *req,
@@ -537,7 +506,7 @@ void payment_refund_handler(struct http_request *req,
   if (!load_payment(req, res, &p)) return;
   int64_t amount;
   const char *given_id = NULL;
-  if (!parse_refund_body(req, res, p.currency, &amount, &given_id)) return;
+  if (!parse_amount_body(req, res, p.currency, &amount, &given_id)) return;
   if (given_id != NULL && refund_again(req, res, &p, given_id, amount)) return;
   int64_t effective = 0;
   switch (payment_check_action(&p, ACTION_REFUND, amount, &effective)) {
