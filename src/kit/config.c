@@ -194,6 +194,7 @@ static const struct setting settings[] = {
     STR(default_currency, "SHOPSPHERE_DEFAULT_CURRENCY", "USD", NULL),
     INT(low_stock_threshold, "SHOPSPHERE_LOW_STOCK_THRESHOLD", "5", 0,
         1000000000),
+    INT(return_window_days, "SHOPSPHERE_RETURN_WINDOW_DAYS", "30", 0, 3650),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])

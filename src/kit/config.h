@@ -154,6 +154,10 @@ struct config {
   /* Admin reports (docs/admin.md). */
   char default_currency[8]; /* SHOPSPHERE_DEFAULT_CURRENCY (USD) */
   int low_stock_threshold;  /* SHOPSPHERE_LOW_STOCK_THRESHOLD (5) */
+
+  /* Returns (docs/returns.md). */
+  int return_window_days; /* SHOPSPHERE_RETURN_WINDOW_DAYS (30): days after
+                             delivery a line may be returned */
 };
 
 /* Fills cfg from the environment. On a bad value writes one line naming the

@@ -153,6 +153,10 @@ static const struct route routes[] = {
     R("PATCH", "/api/v1/orders/{id}/status", ADMIN, order_api),
     R("POST", "/api/v1/orders/{id}/refund", ADMIN, order_api),
     R("*", "/api/v1/orders/{rest*}", SIGNED_IN, order_api),
+    /* Returns (docs/returns.md): the buyer's, decided by admins. */
+    R("GET", "/api/v1/returns/{id}", SIGNED_IN, order_api),
+    R("GET", "/api/v1/admin/returns", ADMIN, order_api),
+    R("POST", "/api/v1/admin/returns/{id}/{action}", ADMIN, order_api),
 
     /* Payments: provider webhooks are signed, not authenticated. */
     R("POST", "/api/v1/payments/webhooks/{provider}", PUBLIC, payment_hooks),

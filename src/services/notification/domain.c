@@ -22,6 +22,9 @@ static const struct {
     [NOTIFY_ORDER_DELIVERED] = {"order_delivered", CATEGORY_ORDER_UPDATES},
     [NOTIFY_ORDER_CANCELLED] = {"order_cancelled", CATEGORY_ORDER_UPDATES},
     [NOTIFY_REFUND_ISSUED] = {"refund_issued", CATEGORY_ORDER_UPDATES},
+    [NOTIFY_RETURN_REQUESTED] = {"return_requested", CATEGORY_ORDER_UPDATES},
+    [NOTIFY_RETURN_APPROVED] = {"return_approved", CATEGORY_ORDER_UPDATES},
+    [NOTIFY_RETURN_REFUNDED] = {"return_refunded", CATEGORY_ORDER_UPDATES},
 };
 
 const char *notify_kind_name(enum notify_kind k) {
@@ -34,7 +37,7 @@ enum notify_category notify_kind_category(enum notify_kind k) {
 }
 
 bool notify_kind_is_order(enum notify_kind k) {
-  return k >= NOTIFY_ORDER_CONFIRMED && k <= NOTIFY_REFUND_ISSUED;
+  return k >= NOTIFY_ORDER_CONFIRMED && k < NOTIFY_KIND_COUNT;
 }
 
 const char *notify_category_name(enum notify_category c) {
@@ -268,6 +271,55 @@ static void order_link(struct writers *w, const struct notify_input *in) {
   fputs("\">See your order</a></p>", w->html);
 }
 
+/* The three steps of a return the customer hears of: asked, approved
+ * (send the items back), refunded (how much). */
+static void render_return(struct writers *w, enum notify_kind kind,
+                          const struct notify_input *in, char *subject,
+                          size_t subject_size, const char *total) {
+  const char *order = in->order_id ? in->order_id : "";
+  const char *ret = in->return_id ? in->return_id : "";
+  char refund[NOTIFY_MONEY_BUF];
+  notify_format_money(in->amount, in->currency ? in->currency : "", refund);
+  char says[512];
+  if (kind == NOTIFY_RETURN_REQUESTED) {
+    snprintf(subject, subject_size, "Return requested for order %s", order);
+    snprintf(says, sizeof says,
+             "we received your return request %s for order %s. We will "
+             "write again once it is approved.",
+             ret, order);
+  } else if (kind == NOTIFY_RETURN_APPROVED) {
+    snprintf(subject, subject_size, "Return approved for order %s", order);
+    snprintf(says, sizeof says,
+             "your return %s for order %s is approved. Please send the items "
+             "back; we refund them once they arrive.",
+             ret, order);
+  } else {
+    snprintf(subject, subject_size, "Refund of %s for your return (order %s)",
+             refund, order);
+    snprintf(says, sizeof says,
+             "we refunded %s for the items of return %s (order %s). It "
+             "reaches your card within a few days.",
+             refund, ret, order);
+  }
+  html_open(w->html, subject);
+  fprintf(w->text, "Hello %s,\n\n%s\n", greeting_name(in), says);
+  fputs("<p>Hello ", w->html);
+  put_html(w->html, greeting_name(in));
+  fputs(",</p><p>", w->html);
+  put_html(w->html, says);
+  fputs("</p>", w->html);
+  if (kind == NOTIFY_RETURN_REQUESTED && in->reason && in->reason[0]) {
+    fprintf(w->text, "Your reason: %s\n", in->reason);
+    fputs("<p>Your reason: ", w->html);
+    put_html(w->html, in->reason);
+    fputs("</p>", w->html);
+  }
+  fputs("\n", w->text);
+  order_summary(w, in);
+  order_link(w, in);
+  fprintf(w->brief, "%s (order total %s).", subject, total);
+}
+
 bool notify_render(enum notify_kind kind, const struct notify_input *in,
                    struct notify_message *out) {
   memset(out, 0, sizeof *out);
@@ -414,6 +466,11 @@ bool notify_render(enum notify_kind kind, const struct notify_input *in,
             order, money);
     break;
   }
+  case NOTIFY_RETURN_REQUESTED:
+  case NOTIFY_RETURN_APPROVED:
+  case NOTIFY_RETURN_REFUNDED:
+    render_return(&w, kind, in, subject, sizeof subject, money);
+    break;
   default:
     goto fail;
   }

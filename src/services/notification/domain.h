@@ -20,6 +20,9 @@ enum notify_kind {
   NOTIFY_ORDER_DELIVERED,
   NOTIFY_ORDER_CANCELLED,
   NOTIFY_REFUND_ISSUED,
+  NOTIFY_RETURN_REQUESTED, /* return.* of the order service */
+  NOTIFY_RETURN_APPROVED,
+  NOTIFY_RETURN_REFUNDED,
   NOTIFY_KIND_COUNT
 };
 
@@ -103,8 +106,9 @@ struct notify_input {
   size_t line_count;
   int64_t amount; /* refund: refunded now */
   bool full_refund;
-  const char *reason;   /* cancellation reason */
-  const char *shop_url; /* "http://localhost:8080": links */
+  const char *reason;    /* cancellation reason; a return's reason */
+  const char *return_id; /* returns */
+  const char *shop_url;  /* "http://localhost:8080": links */
 };
 
 /* Everything one notification says, each malloc'd. */

@@ -232,6 +232,7 @@ static int on_password_reset(struct service *svc, struct db_conn *conn,
 /* --- orders --------------------------------------------------------------- */
 
 struct order_facts {
+  const char *return_id;
   const char *reason;
   int64_t amount;
   bool full_refund;
@@ -291,6 +292,7 @@ static int notify_order(struct service *svc, struct db_conn *conn,
       .amount = f ? f->amount : 0,
       .full_refund = f ? f->full_refund : false,
       .reason = f ? f->reason : NULL,
+      .return_id = f ? f->return_id : NULL,
       .shop_url = shop_url(svc),
   };
   if (!notify_render(kind, &in, &msg)) {
@@ -398,8 +400,45 @@ static int on_order_refunded(struct service *svc, struct db_conn *conn,
     log_error("order.refunded %s incomplete: skipped", ev->event_id);
     return 0;
   }
+  /* A return's refund is told by its return.refunded mail. */
+  if (field(ev, "return_id") != NULL) return 0;
   f.full_refund = json_is_true(json_object_get(ev->data, "full"));
   return notify_order(svc, conn, ev, NOTIFY_REFUND_ISSUED, order_id, &f);
+}
+
+/* --- returns (the order service's return.*) --------------------------------
+ */
+
+static int on_return(struct service *svc, struct db_conn *conn,
+                     const struct bus_event *ev, enum notify_kind kind) {
+  const char *order_id = field(ev, "order_id");
+  const char *currency = field(ev, "currency");
+  struct order_facts f = {.return_id = field(ev, "return_id"),
+                          .reason = field(ev, "reason")};
+  const char *amount = field(ev, "refund_amount");
+  if (order_id == NULL || f.return_id == NULL || currency == NULL ||
+      (kind == NOTIFY_RETURN_REFUNDED &&
+       (amount == NULL ||
+        money_parse(amount, currency, &f.amount) != KIT_OK))) {
+    log_error("%s %s incomplete: skipped", ev->event_type, ev->event_id);
+    return 0;
+  }
+  return notify_order(svc, conn, ev, kind, order_id, &f);
+}
+
+static int on_return_requested(struct service *svc, struct db_conn *conn,
+                               const struct bus_event *ev) {
+  return on_return(svc, conn, ev, NOTIFY_RETURN_REQUESTED);
+}
+
+static int on_return_approved(struct service *svc, struct db_conn *conn,
+                              const struct bus_event *ev) {
+  return on_return(svc, conn, ev, NOTIFY_RETURN_APPROVED);
+}
+
+static int on_return_refunded(struct service *svc, struct db_conn *conn,
+                              const struct bus_event *ev) {
+  return on_return(svc, conn, ev, NOTIFY_RETURN_REFUNDED);
 }
 
 const struct event_handler notification_events[NOTIFICATION_EVENT_COUNT] = {
@@ -410,4 +449,7 @@ const struct event_handler notification_events[NOTIFICATION_EVENT_COUNT] = {
     {"order.cancelled", on_order_cancelled},
     {"order.status_changed", on_order_status_changed},
     {"order.refunded", on_order_refunded},
+    {"return.requested", on_return_requested},
+    {"return.approved", on_return_approved},
+    {"return.refunded", on_return_refunded},
 };

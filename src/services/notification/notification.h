@@ -82,7 +82,7 @@ struct notification_state {
 
 /* --- events.c ----------------------------------------------------------- */
 
-#define NOTIFICATION_EVENT_COUNT 7
+#define NOTIFICATION_EVENT_COUNT 10
 extern const struct event_handler notification_events[NOTIFICATION_EVENT_COUNT];
 
 /* --- sender.c ----------------------------------------------------------- */

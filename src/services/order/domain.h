@@ -85,6 +85,60 @@ enum refund_check order_refund_check(int64_t captured, int64_t refunded,
  * hex digits: the same body in another key order or spacing hashes alike. */
 void order_request_hash(const char *canonical, size_t len, char out[65]);
 
+/* --- returns (docs/returns.md) --- */
+
+enum return_status {
+  RETURN_REQUESTED = 0,
+  RETURN_APPROVED,
+  RETURN_REJECTED,
+  RETURN_RECEIVED,
+  RETURN_REFUNDED,
+  RETURN_STATUS_COUNT
+};
+
+/* "requested", ...; NULL for an out-of-range value. */
+const char *return_status_name(enum return_status s);
+bool return_status_parse(const char *name, enum return_status *out);
+
+/* true when a return may move from `from` to `to`:
+ *   requested -> approved | rejected
+ *   approved  -> received | rejected
+ *   received  -> refunded
+ * rejected and refunded are final. */
+bool return_transition_allowed(enum return_status from, enum return_status to);
+
+/* true while a line delivered at delivered_at_s (Unix seconds) may still be
+ * returned at now_s with a window of window_days days: now is at most
+ * window_days x 86400 seconds after the delivery (a clock behind the
+ * delivery counts as inside). false for a negative window. */
+bool order_return_window_open(int64_t delivered_at_s, int64_t now_s,
+                              int64_t window_days);
+
+/* true when `requested` units of a line of `bought` units, of which
+ * `returned` are in returns already (not rejected), may be returned:
+ * 1 <= requested <= bought - returned. */
+bool order_return_quantity_ok(int64_t bought, int64_t returned,
+                              int64_t requested);
+
+/* The share of `amount` (minor units, spread over `quantity` units) that
+ * `units` more units carry when `done` units were taken before:
+ * round(amount x (done + units) / quantity) - round(amount x done /
+ * quantity), each rounded half up. Taking all units in any number of steps
+ * adds up to `amount` exactly. false on a negative amount, quantity < 1,
+ * units < 1, done < 0, done + units > quantity or overflow. */
+bool order_prorate(int64_t amount, int64_t quantity, int64_t done,
+                   int64_t units, int64_t *out);
+
+/* The refund of `units` returned units of a line (after `done` refunded
+ * before): its net price (unit price x quantity) less the line's discount
+ * (absent: 0), and its tax, each prorated with order_prorate. The discount
+ * is what promotions took from the line, so the customer gets back what
+ * was paid for those units, never the list price. false when the discount
+ * exceeds the net price or order_prorate refuses. */
+bool order_line_refund(int64_t line_net, int64_t line_tax,
+                       int64_t line_discount, int64_t quantity, int64_t done,
+                       int64_t units, int64_t *out);
+
 /* Picks the tax rate: a region's rule beats the country's; 0 when neither. */
 int64_t order_pick_tax_rate(bool has_region_rate, int64_t region_rate,
                             bool has_country_rate, int64_t country_rate);

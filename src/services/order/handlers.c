@@ -1,5 +1,5 @@
-/* handlers.c - orders after checkout: history, detail, cancel, admin status
- * changes and refunds (DESIGN §5 Checkout & orders). */
+/* handlers.c - orders after checkout: history, detail, cancel and admin
+ * status changes (DESIGN §5 Checkout & orders); refunds are in refunds.c. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +78,11 @@ static bool load_visible(struct http_request *req, struct http_response *res,
     return false;
   }
   return true;
+}
+
+bool order_load_visible(struct http_request *req, struct http_response *res,
+                        struct order_record *o) {
+  return load_visible(req, res, o);
 }
 
 static struct up_cart_line *lines_of(struct arena *a,
@@ -199,7 +204,8 @@ int order_compensate(struct http_request *req, const char *order_id) {
     } else if (strcmp(p.status, "captured") == 0 ||
                strcmp(p.status, "partially_refunded") == 0) {
       struct up_payment after;
-      if (up_payment_refund(&u, p.id, -1, o.currency, &after, &status) != UP_OK)
+      if (up_payment_refund(&u, p.id, -1, o.currency, NULL, &after, &status) !=
+          UP_OK)
         return KIT_UNAVAILABLE;
     }
   }
@@ -436,196 +442,4 @@ void order_handle_status(struct http_request *req, struct http_response *res) {
     return;
   }
   reply_order(res, 200, &o);
-}
-
-/* --- POST /api/v1/orders/{id}/refund (admin) --- */
-
-struct refund_tx {
-  struct http_request *req;
-  const char *order_id;
-  const char *key; /* NULL without Idempotency-Key */
-  const char *hash;
-  bool has_amount;
-  int64_t requested;
-  /* out */
-  unsigned status;
-  enum api_error error;
-  const char *message;
-  char *body; /* malloc'd JSON of the answer */
-};
-
-static int refund_tx_fn(struct db_conn *c, void *arg) {
-  struct refund_tx *t = arg;
-  struct arena *a = t->req->arena;
-  free(t->body);
-  t->body = NULL;
-  t->error = API_OK;
-  struct order_record o;
-  /* The row lock serializes refunds of one order (and their retries). */
-  int rc = store_order_get(c, a, t->order_id, true, &o);
-  if (rc <= 0) {
-    t->error = API_NOT_FOUND;
-    t->message = "no such order";
-    return rc;
-  }
-  if (t->key != NULL) {
-    const char *hash = NULL, *body = NULL;
-    rc = store_refund_get(c, a, t->order_id, t->key, &hash, &body);
-    if (rc < 0) return rc;
-    if (rc == 1) {
-      if (hash == NULL || strcmp(hash, t->hash) != 0) {
-        t->error = API_CONFLICT;
-        t->message = "this Idempotency-Key was used with another request";
-        return 0;
-      }
-      t->status = 200;
-      t->body = strdup(body);
-      return 0;
-    }
-  }
-  int64_t amount = 0;
-  switch (order_refund_check(o.captured, o.refunded, t->has_amount,
-                             t->requested, &amount)) {
-  case REFUND_OK:
-    break;
-  case REFUND_NOTHING_CAPTURED:
-    t->error = API_CONFLICT;
-    t->message = "nothing was captured; cancel the order instead";
-    return 0;
-  case REFUND_BEYOND_CAPTURED:
-    t->error = API_CONFLICT;
-    t->message = "the refund exceeds what was captured and not yet refunded";
-    return 0;
-  case REFUND_INVALID_AMOUNT:
-    t->error = API_UNPROCESSABLE;
-    t->message = "amount must be positive";
-    return 0;
-  }
-  if (o.status != ORDER_SHIPPED && o.status != ORDER_DELIVERED) {
-    t->error = API_CONFLICT;
-    t->message = "only a shipped or delivered order can be refunded";
-    return 0;
-  }
-  struct up_ctx u = {t->req->svc, t->req, a};
-  struct up_payment p;
-  unsigned status = 0;
-  enum upstream_outcome uo =
-      o.payment_id
-          ? up_payment_refund(&u, o.payment_id, amount, o.currency, &p, &status)
-          : UP_REFUSED;
-  if (uo != UP_OK) {
-    t->error = uo == UP_REFUSED ? API_CONFLICT : API_SERVICE_UNAVAILABLE;
-    t->message = "the payment service refused or missed the refund";
-    return 0;
-  }
-  rc = store_order_add_refund(c, t->order_id, amount);
-  if (rc < 0) return rc;
-  if (rc == 0) return DB_HARD_ERROR; /* checked above under the lock */
-  enum order_status from = o.status;
-  bool full = o.refunded + amount >= o.captured;
-  if (full) {
-    rc = store_order_transition(c, t->order_id, from, ORDER_REFUNDED,
-                                "refunded in full");
-    if (rc < 0) return rc;
-  }
-  rc = store_order_get(c, a, t->order_id, false, &o);
-  if (rc != DB_ONE_RESULT) return rc < 0 ? rc : DB_HARD_ERROR;
-  char amt[MONEY_BUF], total[MONEY_BUF];
-  char refund_id[UUID_STR_LEN];
-  uuid_v7(refund_id);
-  json_t *ev =
-      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "order_id", o.id,
-                "user_id", o.user_id, "refund_id", refund_id, "amount",
-                money_format(amount, o.currency, amt), "currency", o.currency,
-                "refunded_total", money_format(o.refunded, o.currency, total),
-                "full", full);
-  rc = bus_emit(c, "order.refunded", o.id, ev);
-  json_decref(ev);
-  if (rc < 0) return rc;
-  if (full) {
-    rc = order_emit_transition(c, &o, from);
-    if (rc < 0) return rc;
-  }
-  char before_refunded[MONEY_BUF];
-  json_t *before = json_pack(
-      "{s:s, s:s}", "status", order_status_name(from), "refunded_amount",
-      money_format(o.refunded - amount, o.currency, before_refunded));
-  json_t *after =
-      json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "status",
-                order_status_name(o.status), "refunded_amount", total, "refund",
-                "id", refund_id, "amount", amt, "currency", o.currency);
-  rc = audit_record(c, t->req, "order.refund", "order", o.id, before, after);
-  json_decref(before);
-  json_decref(after);
-  if (rc < 0) return rc;
-  json_t *answer = order_render(&o);
-  json_object_set_new(answer, "refund",
-                      json_pack("{s:s, s:s, s:s}", "id", refund_id, "amount",
-                                amt, "currency", o.currency));
-  t->body = json_dumps(answer, JSON_COMPACT);
-  json_decref(answer);
-  if (t->body == NULL) return DB_HARD_ERROR;
-  rc = store_refund_insert(c, refund_id, t->order_id, t->key, t->hash, amount,
-                           t->body);
-  if (rc < 0) return rc;
-  t->status = 200;
-  return 1;
-}
-
-void order_handle_refund(struct http_request *req, struct http_response *res) {
-  const char *amount_s = NULL;
-  bool has_amount = false;
-  const struct json_field fields[] = {
-      {"amount", JF_MONEY, false, 0, 0, &amount_s, &has_amount,
-       .nullable = true},
-  };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  char hash[65] = "";
-  if (req->body_len > 0) {
-    int rc = json_parse_body(req->body, req->body_len, fields, 1, true,
-                             req->arena, &doc, &err);
-    if (rc != KIT_OK) {
-      json_doc_free(doc);
-      http_reply_json_error(res, req, &err);
-      return;
-    }
-    char *canonical =
-        json_dumps(json_doc_root(doc), JSON_COMPACT | JSON_SORT_KEYS);
-    if (canonical) order_request_hash(canonical, strlen(canonical), hash);
-    free(canonical);
-  } else {
-    order_request_hash("{}", 2, hash);
-  }
-  json_doc_free(doc);
-  has_amount = has_amount && amount_s != NULL;
-  struct order_record o;
-  if (!load_visible(req, res, &o)) return;
-  int64_t requested = 0;
-  if (has_amount && money_parse(amount_s, o.currency, &requested) != KIT_OK) {
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "amount is not a valid amount in the order's currency",
-                     "amount");
-    return;
-  }
-  const char *key = http_header(req, "Idempotency-Key");
-  if (key != NULL && (strlen(key) == 0 || strlen(key) > 255)) {
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "Idempotency-Key must be 1 to 255 characters",
-                     "Idempotency-Key");
-    return;
-  }
-  struct refund_tx t = {req,       o.id, key,    hash, has_amount,
-                        requested, 0,    API_OK, NULL, NULL};
-  int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, refund_tx_fn, &t);
-  if (rc < 0) {
-    http_reply_db_error(res, req, rc);
-  } else if (t.error != API_OK) {
-    http_reply_error(res, req, t.error, t.message, NULL);
-  } else if (t.body != NULL) {
-    http_reply(res, t.status, "application/json", t.body, strlen(t.body));
-  } else {
-    http_reply_error(res, req, API_INTERNAL_ERROR, "refund failed", NULL);
-  }
-  free(t.body);
 }

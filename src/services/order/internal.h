@@ -45,13 +45,17 @@ void order_recover_checkout(struct http_request *req,
                             const struct checkout_record *row);
 
 /* --- handlers.c --- */
+/* Loads the {id} order if the caller may see it (its owner or an admin);
+ * otherwise answers 404 (no existence leak) and returns false. */
+bool order_load_visible(struct http_request *req, struct http_response *res,
+                        struct order_record *o);
+
 void order_handle_list(struct http_request *req, struct http_response *res);
 void order_handle_get(struct http_request *req, struct http_response *res);
 void order_handle_internal_get(struct http_request *req,
                                struct http_response *res);
 void order_handle_cancel(struct http_request *req, struct http_response *res);
 void order_handle_status(struct http_request *req, struct http_response *res);
-void order_handle_refund(struct http_request *req, struct http_response *res);
 
 /* Cancels an order in one transaction (compare-and-set from its status,
  * events included) and then compensates it. *out receives the order after
@@ -63,6 +67,57 @@ enum api_error order_cancel(struct http_request *req, const char *order_id,
  * order; clears compensation_due when everything is settled. KIT_OK when
  * done, KIT_UNAVAILABLE to try again later. */
 int order_compensate(struct http_request *req, const char *order_id);
+
+/* --- refunds.c --- */
+void order_handle_refund(struct http_request *req, struct http_response *res);
+
+/* Test profiles only (X-Fault-Inject, docs/checkout.md): true when req
+ * asks for the fault `point`; order_fault_point ends the process there. */
+bool order_fault_asked(const struct http_request *req, const char *point);
+void order_fault_point(const struct http_request *req, const char *point);
+
+/* How a refund intent ended when driven. */
+enum refund_outcome {
+  REFUND_DONE = 0, /* the payment service refunded it; settled */
+  REFUND_REFUSED,  /* the payment service refused it; settled as failed */
+  REFUND_IN_DOUBT, /* no answer: left pending, driven again later */
+};
+
+/* Asks the payment service for the pending refund `refund_id` (its id is
+ * the payment service's idempotency key) and settles the answer in its own
+ * transaction: the order's refunded amount, the lines and the return of a
+ * return's refund, the status, the events. Never called inside a
+ * transaction. A refund settled already answers its outcome as it is. */
+enum refund_outcome order_refund_drive(struct http_request *req,
+                                       const char *refund_id);
+
+/* The data of order.refunded for a refund of `amount` (new reference). */
+void *order_refunded_payload(const struct order_record *o,
+                             const char *refund_id, int64_t amount, bool full,
+                             const char *return_id);
+
+/* --- returns.c, handlers_returns.c --- */
+/* The return as the API shows it (new reference). */
+void *order_return_render(const struct return_record *r);
+/* Emits `type` (return.requested, ...) for r as it stands. */
+int order_return_emit(struct db_conn *c, const struct return_record *r,
+                      const char *type);
+void order_handle_return_create(struct http_request *req,
+                                struct http_response *res);
+void order_handle_order_returns(struct http_request *req,
+                                struct http_response *res);
+void order_handle_return_get(struct http_request *req,
+                             struct http_response *res);
+void order_handle_admin_returns(struct http_request *req,
+                                struct http_response *res);
+void order_handle_return_approve(struct http_request *req,
+                                 struct http_response *res);
+void order_handle_return_reject(struct http_request *req,
+                                struct http_response *res);
+void order_handle_return_receive(struct http_request *req,
+                                 struct http_response *res);
+void order_handle_return_refund(struct http_request *req,
+                                struct http_response *res);
 
 /* --- events.c --- */
 int order_on_shipment_created(struct service *svc, struct db_conn *conn,

@@ -1,8 +1,9 @@
 /* order.c - the order service module: orders, the checkout saga, order history.
  *
- * Routes (DESIGN §5 Checkout & orders), prepared statements (store.c), the
- * shipment events it consumes (events.c) and the recovery sweeper
- * (sweeper.c). docs/checkout.md describes the saga and its recovery.
+ * Routes (DESIGN §5 Checkout & orders, returns), prepared statements
+ * (store.c), the shipment events it consumes (events.c) and the recovery
+ * sweeper (sweeper.c). docs/checkout.md describes the saga and its
+ * recovery, docs/returns.md returns and refunds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,20 @@ static const struct route order_routes[] = {
      ACCESS_SIGNED_IN},
     {"PATCH", "/api/v1/orders/{id}/status", order_handle_status, ACCESS_ADMIN},
     {"POST", "/api/v1/orders/{id}/refund", order_handle_refund, ACCESS_ADMIN},
+    {"POST", "/api/v1/orders/{id}/returns", order_handle_return_create,
+     ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/orders/{id}/returns", order_handle_order_returns,
+     ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/returns/{id}", order_handle_return_get, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/admin/returns", order_handle_admin_returns, ACCESS_ADMIN},
+    {"POST", "/api/v1/admin/returns/{id}/approve", order_handle_return_approve,
+     ACCESS_ADMIN},
+    {"POST", "/api/v1/admin/returns/{id}/reject", order_handle_return_reject,
+     ACCESS_ADMIN},
+    {"POST", "/api/v1/admin/returns/{id}/receive", order_handle_return_receive,
+     ACCESS_ADMIN},
+    {"POST", "/api/v1/admin/returns/{id}/refund", order_handle_return_refund,
+     ACCESS_ADMIN},
     {"GET", "/internal/orders/{id}", order_handle_internal_get,
      ACCESS_INTERNAL},
 };

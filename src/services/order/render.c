@@ -26,6 +26,8 @@ static json_t *items(const struct order_record *o) {
   for (size_t i = 0; i < o->line_count; i++) {
     const struct order_line_record *l = &o->lines[i];
     json_t *it = json_object();
+    /* null only in order.created, rendered before the row has its id */
+    json_object_set_new(it, "id", l->id[0] ? json_string(l->id) : json_null());
     json_object_set_new(it, "product_id", json_string(l->product_id));
     json_object_set_new(it, "variant_id",
                         l->variant_id[0] ? json_string(l->variant_id)
@@ -38,6 +40,10 @@ static json_t *items(const struct order_record *o) {
     json_object_set_new(it, "discount", money(l->discount, o->currency));
     json_object_set_new(it, "tax", money(l->tax, o->currency));
     json_object_set_new(it, "line_total", money(l->total, o->currency));
+    /* What returns refunded of the line (docs/returns.md). */
+    json_object_set_new(it, "refunded_quantity",
+                        json_integer(l->refunded_quantity));
+    json_object_set_new(it, "refunded_amount", money(l->refunded, o->currency));
     json_array_append_new(arr, it);
   }
   return arr;

@@ -16,10 +16,11 @@
 #include "services/order/domain.h"
 
 /* The prepared statements (the module descriptor lists them). */
-#define ORDER_STATEMENT_COUNT 27
+#define ORDER_STATEMENT_COUNT 46
 extern const struct db_statement order_statements[ORDER_STATEMENT_COUNT];
 
 struct order_line_record {
+  char id[40]; /* the order_item_id of the API and events */
   char product_id[40];
   char variant_id[40]; /* "" for a product without options */
   const char *sku;
@@ -29,7 +30,9 @@ struct order_line_record {
   int64_t subtotal;
   int64_t tax;
   int64_t total;
-  int64_t discount; /* what promotions took (migration 005) */
+  int64_t discount;          /* what promotions took (migration 005) */
+  int64_t refunded_quantity; /* units refunded (returns) */
+  int64_t refunded;          /* minor units refunded for this line */
 };
 
 struct order_transition_record {
@@ -148,11 +151,107 @@ int store_order_set_shipment(struct db_conn *c, const char *id,
                              const char *shipment_id, int64_t captured);
 int store_order_add_refund(struct db_conn *c, const char *id, int64_t amount);
 
-/* --- refunds --- */
-int store_refund_get(struct db_conn *c, struct arena *a, const char *order_id,
-                     const char *key, const char **hash, const char **body);
+/* --- refunds: an intent recorded before the payment service is called --- */
+
+enum refund_state { REFUND_PENDING = 0, REFUND_SUCCEEDED, REFUND_FAILED };
+
+struct refund_record {
+  char id[40]; /* also the payment service's idempotency key */
+  char order_id[40];
+  char return_id[40]; /* "" for an operator's refund of an amount */
+  enum refund_state state;
+  int64_t amount;
+  const char *request_hash; /* NULL without Idempotency-Key */
+  const char *body;         /* the final answer, NULL until settled */
+  const char *last_error;   /* NULL when none */
+};
+
+/* The refund an Idempotency-Key made for the order (DB_NO_RESULTS: none). */
+int store_refund_by_key(struct db_conn *c, struct arena *a,
+                        const char *order_id, const char *key,
+                        struct refund_record *out);
+/* By id; for_update locks the row. */
+int store_refund_get(struct db_conn *c, struct arena *a, const char *id,
+                     bool for_update, struct refund_record *out);
+/* Inserts a pending refund (key, hash and return_id may be NULL). */
 int store_refund_insert(struct db_conn *c, const char *id, const char *order_id,
                         const char *key, const char *hash, int64_t amount,
-                        const char *body);
+                        const char *return_id);
+/* Sum of the order's pending refunds into *amount. */
+int store_refund_pending_sum(struct db_conn *c, const char *order_id,
+                             int64_t *amount);
+/* Settles a pending refund (succeeded or failed) with its answer (body may
+ * be NULL) and error (NULL when none): 1 settled, 0 settled before. */
+int store_refund_close(struct db_conn *c, const char *id, bool succeeded,
+                       const char *body, const char *error);
+/* Counts an attempt that got no answer. */
+int store_refund_attempt(struct db_conn *c, const char *id, const char *error);
+/* Up to max ids of refunds pending for more than older_s seconds. */
+int store_refunds_stale(struct db_conn *c, struct arena *a, int older_s,
+                        char (**ids)[40], int max);
+
+/* --- returns --- */
+
+struct return_item_record {
+  char order_item_id[40];
+  char product_id[40];
+  char variant_id[40]; /* "" for a product without options */
+  const char *sku, *name;
+  int64_t quantity;
+  const char *condition; /* "sellable" | "damaged"; NULL until received */
+  bool has_refund;
+  int64_t refund; /* minor units, when has_refund */
+};
+
+struct return_record {
+  char id[40];
+  char order_id[40];
+  char user_id[40];
+  enum return_status status;
+  const char *reason;
+  const char *rejection_reason; /* NULL when none */
+  char currency[4];
+  bool has_refund;
+  int64_t refund;     /* minor units, when has_refund */
+  char refund_id[40]; /* "" until a refund was asked */
+  const char *created_at, *updated_at;
+  struct return_item_record *items;
+  size_t item_count;
+};
+
+/* Inserts a requested return with its items (order_item_id, quantity). */
+int store_return_insert(struct db_conn *c, const struct return_record *r);
+/* Loads a return with its items (for_update locks the return row). */
+int store_return_get(struct db_conn *c, struct arena *a, const char *id,
+                     bool for_update, struct return_record *out);
+/* Ids of returns, newest first: of one order (order_id), or filtered by
+ * status / user_id (each NULL: any), older than `before` (NULL: from the
+ * newest); at most limit. */
+int store_return_list(struct db_conn *c, struct arena *a, const char *status,
+                      const char *order_id, const char *user_id,
+                      const char *before, int limit, char (**ids)[40]);
+/* Units of each line of the order in returns that were not rejected:
+ * counts[i] for lines[i] of o. */
+int store_return_units(struct db_conn *c, const struct order_record *o,
+                       int64_t *counts);
+/* The last delivery of the order as Unix seconds (DB_NO_RESULTS: never
+ * delivered). */
+int store_order_delivered_at(struct db_conn *c, const char *order_id,
+                             int64_t *at);
+/* Compare-and-set of the status; rejection may be NULL. 1 moved, 0 not. */
+int store_return_set_status(struct db_conn *c, const char *id,
+                            enum return_status from, enum return_status to,
+                            const char *rejection);
+int store_return_item_condition(struct db_conn *c, const char *return_id,
+                                const char *order_item_id,
+                                const char *condition);
+/* Records the refund asked for a return and each item's share. */
+int store_return_set_refund(struct db_conn *c, const char *id,
+                            const char *refund_id, int64_t amount);
+int store_return_item_refund(struct db_conn *c, const char *return_id,
+                             const char *order_item_id, int64_t amount);
+/* Adds refunded units and money to a line: 1, or 0 beyond its quantity. */
+int store_line_add_refund(struct db_conn *c, const char *line_id, int64_t units,
+                          int64_t amount);
 
 #endif

@@ -2,8 +2,10 @@
  *
  * Every second: beat this process's heartbeat (order_workers), finish or
  * compensate sagas whose owner stopped beating (a crashed or killed process,
- * or a request that handed its saga over), and settle cancelled orders whose
- * stock release or payment void is still owed.
+ * or a request that handed its saga over), settle cancelled orders whose
+ * stock release or payment void is still owed, and drive refunds left
+ * pending (a crash after the intent's commit, or no answer from the payment
+ * service: refunds.c) with their own id, so none is made twice.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 
 #define SWEEP_INTERVAL_MS 1000
 #define SWEEP_BATCH 10
+/* A refund intent younger than this is still being driven by its request. */
+#define REFUND_STALE_S 5
 
 /* A request-shaped context for the saga code: ids for logs and traces, an
  * arena, the service. */
@@ -29,6 +33,27 @@ static void fake_request(struct http_request *req, struct service *svc,
   http_assign_ids(req);
 }
 
+static void compensate(struct http_request *req, const char *id) {
+  (void)order_compensate(req, id);
+}
+
+static void drive_refund(struct http_request *req, const char *id) {
+  (void)order_refund_drive(req, id);
+}
+
+/* Runs fn for each of ids[0..n), each with a request of its own. */
+static void for_each_id(struct order_state *st, char (*ids)[40], int n,
+                        void (*fn)(struct http_request *, const char *)) {
+  for (int i = 0; i < n && !worker_stopping(&st->sweeper); i++) {
+    struct arena scratch;
+    arena_init(&scratch, 16384);
+    struct http_request req;
+    fake_request(&req, st->svc, &scratch);
+    fn(&req, ids[i]);
+    arena_free(&scratch);
+  }
+}
+
 static void sweep(void *arg) {
   struct order_state *st = arg;
   struct service *svc = st->svc;
@@ -42,6 +67,8 @@ static void sweep(void *arg) {
   int n = store_checkout_stale(c, &arena, &stale, SWEEP_BATCH);
   char(*due)[40] = NULL;
   int m = store_order_compensation_due(c, &arena, &due, SWEEP_BATCH);
+  char(*refunds)[40] = NULL;
+  int k = store_refunds_stale(c, &arena, REFUND_STALE_S, &refunds, SWEEP_BATCH);
   db_release(svc->db, c);
 
   for (int i = 0; i < n && !worker_stopping(&st->sweeper); i++) {
@@ -52,14 +79,8 @@ static void sweep(void *arg) {
     order_recover_checkout(&req, &stale[i]);
     arena_free(&scratch);
   }
-  for (int i = 0; i < m && !worker_stopping(&st->sweeper); i++) {
-    struct arena scratch;
-    arena_init(&scratch, 16384);
-    struct http_request req;
-    fake_request(&req, svc, &scratch);
-    (void)order_compensate(&req, due[i]);
-    arena_free(&scratch);
-  }
+  for_each_id(st, due, m, compensate);
+  for_each_id(st, refunds, k, drive_refund);
 cleanup:
   arena_free(&arena);
 }

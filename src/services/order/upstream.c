@@ -464,16 +464,17 @@ enum upstream_outcome up_payment_void(const struct up_ctx *u, const char *id,
   return call(u, SVC_PAYMENT, "POST", path, NULL, status, NULL);
 }
 
-static enum upstream_outcome money_call(const struct up_ctx *u, const char *id,
-                                        const char *verb, int64_t amount,
-                                        const char *currency,
-                                        struct up_payment *out,
-                                        unsigned *status) {
+static enum upstream_outcome
+money_call(const struct up_ctx *u, const char *id, const char *verb,
+           int64_t amount, const char *currency, const char *refund_id,
+           struct up_payment *out, unsigned *status) {
   char path[128], amt[MONEY_BUF];
   snprintf(path, sizeof path, "/internal/payments/%s/%s", id, verb);
   json_t *body = amount >= 0 ? json_pack("{s:s}", "amount",
                                          money_format(amount, currency, amt))
                              : json_object();
+  if (refund_id != NULL)
+    json_object_set_new(body, "refund_id", json_string(refund_id));
   json_t *answer = NULL;
   enum upstream_outcome o =
       call(u, SVC_PAYMENT, "POST", path, body, status, &answer);
@@ -488,14 +489,15 @@ enum upstream_outcome up_payment_capture(const struct up_ctx *u, const char *id,
                                          const char *currency,
                                          struct up_payment *out,
                                          unsigned *status) {
-  return money_call(u, id, "capture", -1, currency, out, status);
+  return money_call(u, id, "capture", -1, currency, NULL, out, status);
 }
 
 enum upstream_outcome up_payment_refund(const struct up_ctx *u, const char *id,
                                         int64_t amount, const char *currency,
+                                        const char *refund_id,
                                         struct up_payment *out,
                                         unsigned *status) {
-  return money_call(u, id, "refund", amount, currency, out, status);
+  return money_call(u, id, "refund", amount, currency, refund_id, out, status);
 }
 
 /* --- shipments --- */

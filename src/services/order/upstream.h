@@ -134,7 +134,10 @@ enum upstream_outcome up_payment_of_order(const struct up_ctx *u,
                                           const char *currency,
                                           struct up_payment *out,
                                           unsigned *status);
-/* POST /internal/payments/{id}/void | capture | refund (amount < 0: all). */
+/* POST /internal/payments/{id}/void | capture | refund (amount < 0: all).
+ * A refund with a refund_id (may be NULL) is idempotent on it: the payment
+ * service answers a refund it made under that id as it stands, and never
+ * makes a second one. */
 enum upstream_outcome up_payment_void(const struct up_ctx *u, const char *id,
                                       unsigned *status);
 enum upstream_outcome up_payment_capture(const struct up_ctx *u, const char *id,
@@ -143,6 +146,7 @@ enum upstream_outcome up_payment_capture(const struct up_ctx *u, const char *id,
                                          unsigned *status);
 enum upstream_outcome up_payment_refund(const struct up_ctx *u, const char *id,
                                         int64_t amount, const char *currency,
+                                        const char *refund_id,
                                         struct up_payment *out,
                                         unsigned *status);
 

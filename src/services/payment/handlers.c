@@ -57,18 +57,21 @@ static void reply_existing(struct http_request *req, struct http_response *res,
  * absent). Answers and returns false on a bad body. */
 static bool parse_amount_body(struct http_request *req,
                               struct http_response *res, const char *currency,
-                              int64_t *amount) {
+                              int64_t *amount, const char **refund_id) {
   *amount = -1;
+  if (refund_id != NULL) *refund_id = NULL;
   if (req->body_len == 0) return true;
   const char *text = NULL;
+  /* refund_id: refunds only (the caller's idempotency key). */
   const struct json_field fields[] = {
       {"amount", JF_MONEY, false, 0, 0, &text, NULL, NULL, true},
+      {"refund_id", JF_UUID, false, 0, 0, refund_id, NULL, NULL, true},
   };
   struct json_doc *doc = NULL;
   struct json_error err;
   bool ok = false;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
+  if (json_parse_body(req->body, req->body_len, fields, refund_id ? 2 : 1, true,
+                      req->arena, &doc, &err) != KIT_OK) {
     http_reply_json_error(res, req, &err);
     goto cleanup;
   }
@@ -256,8 +259,8 @@ cleanup:
  * state, or on a refusal learns the provider's view first (ours was stale,
  * say voided at the provider) and answers 409; no answer is 504/503. */
 static void finish_provider_action(struct http_request *req,
-                                   struct http_response *res,
-                                   struct payment *p, enum provider_result pr,
+                                   struct http_response *res, struct payment *p,
+                                   enum provider_result pr,
                                    struct provider_intent *pi,
                                    const char *verb) {
   struct payment_service *ps = payment_service_of(req);
@@ -293,7 +296,7 @@ void payment_capture_handler(struct http_request *req,
   struct payment p;
   if (!load_payment(req, res, &p)) return;
   int64_t amount;
-  if (!parse_amount_body(req, res, p.currency, &amount)) return;
+  if (!parse_amount_body(req, res, p.currency, &amount, NULL)) return;
   int64_t effective = 0;
   switch (payment_check_action(&p, ACTION_CAPTURE, amount, &effective)) {
   case CHECK_GO:
@@ -423,13 +426,88 @@ static int settle_refund(struct db_pool *db, const char *refund_id,
   return rc;
 }
 
+/* Asks the provider for a reserved (pending) refund under its id and
+ * settles the answer. */
+static void refund_at_provider(struct http_request *req,
+                               struct http_response *res,
+                               const struct payment *p, const char *refund_id,
+                               int64_t amount) {
+  struct payment_service *ps = payment_service_of(req);
+  char provider_refund[PROVIDER_ID_MAX];
+  enum provider_result pr = ps->provider->refund(
+      ps->provider, p->provider_payment_id, amount, refund_id, provider_refund);
+  if (pr == PROVIDER_RESULT_TIMEOUT || pr == PROVIDER_RESULT_UNAVAILABLE) {
+    /* Stays pending: the reconciler repeats it with the same key. */
+    http_reply_error(res, req,
+                     pr == PROVIDER_RESULT_TIMEOUT ? API_TIMEOUT_ERROR
+                                                   : API_SERVICE_UNAVAILABLE,
+                     "the payment provider did not answer the refund",
+                     "the refund is pending and will be completed");
+    return;
+  }
+  bool ok = pr == PROVIDER_RESULT_OK;
+  struct payment after = *p;
+  int rc = settle_refund(req->svc->db, refund_id, ok, provider_refund, amount,
+                         &after);
+  if (rc < 0) {
+    http_reply_db_error(res, req, rc);
+    return;
+  }
+  if (rc == 0) {
+    /* Settled meanwhile (the reconciler): answer the payment as it is. */
+    struct payment now;
+    if (load_payment(req, res, &now)) reply_payment(res, 200, &now);
+    return;
+  }
+  if (!ok) {
+    http_reply_error(res, req, API_CONFLICT, "the provider refused the refund",
+                     NULL);
+    return;
+  }
+  reply_payment(res, 200, &after);
+}
+
+/* A refund asked again under its refund_id: answered as it stands, never
+ * made twice. false when there is no refund with that id yet. */
+static bool refund_again(struct http_request *req, struct http_response *res,
+                         const struct payment *p, const char *refund_id,
+                         int64_t amount) {
+  char payment_id[PAYMENT_ID_LEN], status[16];
+  int64_t booked = 0;
+  struct db_conn *conn = db_acquire(req->svc->db, 2000);
+  if (conn == NULL) {
+    http_reply_db_error(res, req, DB_UNAVAILABLE);
+    return true;
+  }
+  int rc = store_refund_lookup(conn, refund_id, payment_id, &booked, status);
+  db_release(req->svc->db, conn);
+  if (rc < 0) {
+    http_reply_db_error(res, req, rc);
+    return true;
+  }
+  if (rc == 0) return false;
+  if (strcmp(payment_id, p->id) != 0 || (amount >= 0 && amount != booked)) {
+    http_reply_error(res, req, API_CONFLICT,
+                     "this refund_id was used for another refund", "refund_id");
+  } else if (strcmp(status, "succeeded") == 0) {
+    reply_payment(res, 200, p);
+  } else if (strcmp(status, "failed") == 0) {
+    http_reply_error(res, req, API_CONFLICT, "the provider refused the refund",
+                     NULL);
+  } else {
+    refund_at_provider(req, res, p, refund_id, booked);
+  }
+  return true;
+}
+
 void payment_refund_handler(struct http_request *req,
                             struct http_response *res) {
-  struct payment_service *ps = payment_service_of(req);
   struct payment p;
   if (!load_payment(req, res, &p)) return;
   int64_t amount;
-  if (!parse_amount_body(req, res, p.currency, &amount)) return;
+  const char *given_id = NULL;
+  if (!parse_amount_body(req, res, p.currency, &amount, &given_id)) return;
+  if (given_id != NULL && refund_again(req, res, &p, given_id, amount)) return;
   int64_t effective = 0;
   switch (payment_check_action(&p, ACTION_REFUND, amount, &effective)) {
   case CHECK_GO:
@@ -448,11 +526,20 @@ void payment_refund_handler(struct http_request *req,
   }
   }
   /* Reserve first, in one statement: two refunds at once can never together
-   * pass what was captured. */
+   * pass what was captured. The caller's refund_id, when given, is the
+   * refund's id and the provider's idempotency key. */
   char refund_id[UUID_STR_LEN];
-  uuid_v7(refund_id);
+  if (given_id != NULL)
+    snprintf(refund_id, sizeof refund_id, "%s", given_id);
+  else
+    uuid_v7(refund_id);
   struct reserve_arg ra = {p.id, refund_id, effective, {{0}}};
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, reserve_tx, &ra);
+  /* The same refund_id reserved at the same moment by a concurrent call:
+   * its row exists now, and is answered as it stands. */
+  if (rc == DB_HARD_ERROR && given_id != NULL &&
+      refund_again(req, res, &p, given_id, amount))
+    return;
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
     return;
@@ -463,33 +550,7 @@ void payment_refund_handler(struct http_request *req,
                      "amount");
     return;
   }
-  char provider_refund[PROVIDER_ID_MAX];
-  enum provider_result pr =
-      ps->provider->refund(ps->provider, p.provider_payment_id, effective,
-                           refund_id, provider_refund);
-  if (pr == PROVIDER_RESULT_TIMEOUT || pr == PROVIDER_RESULT_UNAVAILABLE) {
-    /* Stays pending: the reconciler repeats it with the same key. */
-    http_reply_error(res, req,
-                     pr == PROVIDER_RESULT_TIMEOUT ? API_TIMEOUT_ERROR
-                                                   : API_SERVICE_UNAVAILABLE,
-                     "the payment provider did not answer the refund",
-                     "the refund is pending and will be completed");
-    return;
-  }
-  bool ok = pr == PROVIDER_RESULT_OK;
-  struct payment after = ra.after;
-  rc = settle_refund(req->svc->db, refund_id, ok, provider_refund, effective,
-                     &after);
-  if (rc < 0) {
-    http_reply_db_error(res, req, rc);
-    return;
-  }
-  if (!ok) {
-    http_reply_error(res, req, API_CONFLICT, "the provider refused the refund",
-                     NULL);
-    return;
-  }
-  reply_payment(res, 200, &after);
+  refund_at_provider(req, res, &ra.after, refund_id, effective);
 }
 
 /* --- look-ups --- */

@@ -47,6 +47,8 @@ const struct db_statement payment_statements[PAYMENT_STATEMENT_COUNT] = {
      "UPDATE payment_refunds SET status = $2, provider_refund_id = "
      "nullif($3, ''), updated_at = now() WHERE id = $1 AND status = 'pending' "
      "RETURNING payment_id, amount"},
+    {"refund_lookup",
+     "SELECT payment_id, amount, status FROM payment_refunds WHERE id = $1"},
     {"refund_book",
      "UPDATE payments SET refund_pending = refund_pending - $2, "
      "refunded_amount = refunded_amount + $2, status = CASE WHEN "
@@ -186,6 +188,21 @@ int store_refund_settle(struct db_conn *conn, const char *refund_id,
   const char *book[] = {payment_id, amount};
   return one_payment(conn, succeeded ? "refund_book" : "refund_release", 2,
                      book, out);
+}
+
+int store_refund_lookup(struct db_conn *conn, const char *refund_id,
+                        char payment_id[PAYMENT_ID_LEN], int64_t *amount,
+                        char status[16]) {
+  const char *params[] = {refund_id};
+  struct db_result *r = NULL;
+  int rc = db_exec(conn, "refund_lookup", 1, params, &r);
+  if (rc == DB_ONE_RESULT) {
+    copy(payment_id, PAYMENT_ID_LEN, db_result_text(r, 0, 0));
+    *amount = db_result_int64(r, 0, 1);
+    copy(status, 16, db_result_text(r, 0, 2));
+  }
+  db_result_free(r);
+  return rc;
 }
 
 int store_payments_unsettled(struct db_conn *conn, int older_ms,

@@ -14,7 +14,7 @@
 #include "services/payment/domain.h"
 
 /* The service's prepared statements (for the module descriptor). */
-#define PAYMENT_STATEMENT_COUNT 15
+#define PAYMENT_STATEMENT_COUNT 16
 extern const struct db_statement payment_statements[PAYMENT_STATEMENT_COUNT];
 
 /* Inserts p (status, amounts, ids as given); 0 rows when the order already
@@ -50,6 +50,12 @@ int store_refund_reserve(struct db_conn *conn, const char *payment_id,
 int store_refund_settle(struct db_conn *conn, const char *refund_id,
                         bool succeeded, const char *provider_refund_id,
                         struct payment *out);
+
+/* A refund by its id (the caller's idempotency key): its payment, amount
+ * and status ("pending", "succeeded", "failed"). DB_NO_RESULTS when none. */
+int store_refund_lookup(struct db_conn *conn, const char *refund_id,
+                        char payment_id[PAYMENT_ID_LEN], int64_t *amount,
+                        char status[16]);
 
 /* Payments whose outcome is to settle (unknown, or authorized with a void
  * asked), untouched for older_ms; at most max into out. */

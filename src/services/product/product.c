@@ -47,6 +47,7 @@ static const struct route routes[] = {
 static const struct event_handler events[] = {
     {"review.approved", product_on_review_rating},
     {"review.removed", product_on_review_rating},
+    {"return.received", product_on_return_received},
 };
 
 /* Every process's read cache follows the catalog's own changes made in any

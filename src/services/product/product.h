@@ -75,6 +75,11 @@ void product_reservation_sweep(void *svc);
 int product_on_review_rating(struct service *svc, struct db_conn *conn,
                              const struct bus_event *ev);
 
+/* --- returns (restock.c) --- */
+/* Consumer of return.received: the sellable units back on hand. */
+int product_on_return_received(struct service *svc, struct db_conn *conn,
+                               const struct bus_event *ev);
+
 /* --- rendering (render.c) --- */
 /* The public JSON of a product (new reference). */
 json_t *product_render(const struct product_row *p);
