@@ -6,28 +6,13 @@
 // real servers by tests/unit/test_bus.c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { call, eventually, serviceUrl } from './lib.mjs';
+import { call, eventually, runShopsphere, serviceUrl } from './lib.mjs';
 
 // Services with NEEDS_DB | NEEDS_AMQP (src/services/*/<name>.c).
 const RELAYING = ['user', 'product', 'order', 'payment', 'shipping', 'review',
   'notification', 'admin', 'auth', 'search', 'recommendation'];
 
-// The binary the platform under test runs: the supervisor's own executable.
-function binary() {
-  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
-  return readlinkSync(`/proc/${pid}/exe`);
-}
-
-function run(args) {
-  return new Promise((resolve) => {
-    execFile(binary(), args, { env: process.env, timeout: 60000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
-      });
-  });
-}
+const run = (args) => runShopsphere(args);
 
 test('every service with a database and a broker runs an outbox relay', async () => {
   for (const name of RELAYING) {

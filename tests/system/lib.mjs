@@ -1,8 +1,8 @@
 // lib.mjs - shared helpers for the system tests: where the platform is, and
 // small wrappers around fetch that keep the tests about behaviour.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { checkExchange, contractFor } from '../contract/contract.mjs';
 
 export const BASE = process.env.SHOPSPHERE_TEST_BASE_URL ?? 'http://127.0.0.1:18080';
@@ -154,4 +154,21 @@ export async function newCategory(adminToken, name, slug) {
   });
   assert.equal(c.status, 201, `create category: ${c.text}`);
   return c.body.id;
+}
+
+// The binary the platform under test runs: the supervisor's own executable.
+export function shopsphereBinary() {
+  const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
+  return readlinkSync(`/proc/${pid}/exe`);
+}
+
+// Runs `shopsphere ARGS...` with the test profile's environment; resolves
+// {code, stdout, stderr} (never rejects).
+export function runShopsphere(args, { timeout = 60000 } = {}) {
+  return new Promise((resolve) => {
+    execFile(shopsphereBinary(), args, { env: process.env, timeout, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
+      });
+  });
 }
