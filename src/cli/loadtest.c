@@ -84,30 +84,13 @@ struct options {
 struct xfer {
   CURL *h;
   struct curl_slist *headers;
-  char *buf; /* the answer's body, NUL-terminated */
-  size_t len, cap;
+  FILE *mem; /* the answer's body is written here (open_memstream) */
+  char *buf; /* after xfer_done: the body, NUL-terminated */
+  size_t len;
   char body[1024];
   long status;
   CURLcode rc;
 };
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg) {
-  struct xfer *x = arg;
-  size_t n = size * nmemb;
-  if (x->len + n + 1 > x->cap) {
-    size_t cap = x->cap ? x->cap : 4096;
-    while (cap < x->len + n + 1)
-      cap *= 2;
-    char *b = realloc(x->buf, cap);
-    if (b == NULL) return 0;
-    x->buf = b;
-    x->cap = cap;
-  }
-  memcpy(x->buf + x->len, ptr, n);
-  x->len += n;
-  x->buf[x->len] = '\0';
-  return n;
-}
 
 static bool xfer_init(struct xfer *x) {
   *x = (struct xfer){0};
@@ -118,6 +101,7 @@ static bool xfer_init(struct xfer *x) {
 static void xfer_free(struct xfer *x) {
   if (x->h) curl_easy_cleanup(x->h);
   curl_slist_free_all(x->headers);
+  if (x->mem) fclose(x->mem);
   free(x->buf);
   *x = (struct xfer){0};
 }
@@ -130,13 +114,16 @@ static void xfer_prepare(struct xfer *x, const struct options *o,
                          const char *body, const char *idempotency_key) {
   curl_slist_free_all(x->headers);
   x->headers = NULL;
+  if (x->mem) fclose(x->mem);
+  free(x->buf);
+  x->buf = NULL;
   x->len = 0;
-  if (x->buf) x->buf[0] = '\0';
+  x->mem = open_memstream(&x->buf, &x->len);
+  if (x->mem == NULL) x->mem = fopen("/dev/null", "w"); /* the body is lost */
   x->status = 0;
   x->rc = CURLE_OK;
   curl_easy_setopt(x->h, CURLOPT_URL, url);
-  curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x->mem);
   curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
   curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
@@ -170,6 +157,7 @@ static void xfer_prepare(struct xfer *x, const struct options *o,
 
 static void xfer_done(struct xfer *x, CURLcode rc) {
   x->rc = rc;
+  if (x->mem) fflush(x->mem); /* buf and len now hold the body */
   curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 }
 
