@@ -267,10 +267,17 @@ static bool admin_login(CURLM *multi, const struct options *o,
   char *body = json_dumps(b, JSON_COMPACT);
   char url[600];
   snprintf(url, sizeof url, "%s/api/v1/auth/login", o->base);
-  xfer_prepare(&x, o, "POST", url, NULL, body, NULL);
-  run_batch(multi, &x, 1);
-  bool ok = x.status == 200 && answer_field(&x, "access_token", f->admin_token,
-                                            sizeof f->admin_token);
+  /* Retried while the platform finishes starting (the demo admin appears
+   * once the user and auth services are up), at most 8 times: 10 failed
+   * logins would lock the account a while. */
+  bool ok = false;
+  for (int attempt = 0; attempt < 8 && !ok && !stop_signal; attempt++) {
+    if (attempt > 0) sleep(4);
+    xfer_prepare(&x, o, "POST", url, NULL, body, NULL);
+    run_batch(multi, &x, 1);
+    ok = x.status == 200 && answer_field(&x, "access_token", f->admin_token,
+                                         sizeof f->admin_token);
+  }
   if (!ok)
     fprintf(stderr, "loadtest: the admin's login answered %ld%s%s\n", x.status,
             x.rc ? ": " : "", x.rc ? curl_easy_strerror(x.rc) : "");
@@ -353,53 +360,73 @@ static bool setup_products(CURLM *multi, const struct options *o,
   return ok;
 }
 
-/* Customers: o->users sign-ups and sign-ins, 16 at a time. */
+/* Customers: o->users sign-ups and sign-ins, SETUP_BATCH at a time. A
+ * busy platform may time out (5xx): those are retried, and a sign-up whose
+ * first attempt did land (409, the e-mail is taken) counts as done. */
+#define SETUP_BATCH 4
+#define SETUP_ATTEMPTS 8
+
 static bool setup_users(CURLM *multi, const struct options *o, const char *tag,
                         struct fixture *f) {
   f->tokens = calloc((size_t)o->users, sizeof *f->tokens);
   if (f->tokens == NULL) return false;
-  struct xfer xs[16];
+  struct xfer xs[SETUP_BATCH];
   char url[600], body[512];
-  bool ok = true;
-  for (int base = 0; base < o->users && ok; base += 16) {
-    int n = o->users - base < 16 ? o->users - base : 16;
-    for (int pass = 0; pass < 2 && ok; pass++) {
+  for (int base = 0; base < o->users; base += SETUP_BATCH) {
+    int n = o->users - base < SETUP_BATCH ? o->users - base : SETUP_BATCH;
+    for (int pass = 0; pass < 2; pass++) {
+      bool done[SETUP_BATCH] = {false};
       snprintf(url, sizeof url, "%s/api/v1/%s", o->base,
                pass == 0 ? "users" : "auth/login");
-      for (int i = 0; i < n; i++) {
-        if (!xfer_init(&xs[i])) return false;
-        int k = base + i;
-        if (pass == 0)
-          snprintf(body, sizeof body,
-                   "{\"email\":\"load-%s-%d@example.com\",\"password\":"
-                   "\"Load-%s-%d-pass!\",\"username\":\"load_%s_%d\","
-                   "\"first_name\":\"Load\",\"last_name\":\"Shopper\"}",
-                   tag, k, tag, k, tag, k);
-        else
-          snprintf(body, sizeof body,
-                   "{\"email\":\"load-%s-%d@example.com\",\"password\":"
-                   "\"Load-%s-%d-pass!\"}",
-                   tag, k, tag, k);
-        xfer_prepare(&xs[i], o, "POST", url, NULL, body, NULL);
-      }
-      run_batch(multi, xs, n);
-      for (int i = 0; i < n; i++) {
-        long want = pass == 0 ? 201 : 200;
-        if (ok && (xs[i].status != want ||
-                   (pass == 1 && !answer_field(&xs[i], "access_token",
-                                               f->tokens[base + i], 4096)))) {
-          fprintf(stderr, "loadtest: %s: HTTP %ld %s\n",
-                  pass == 0 ? "sign-up" : "sign-in", xs[i].status,
-                  xs[i].rc ? curl_easy_strerror(xs[i].rc)
-                           : (xs[i].buf ? xs[i].buf : ""));
-          ok = false;
+      for (int attempt = 0;; attempt++) {
+        int todo = 0, idx[SETUP_BATCH];
+        for (int i = 0; i < n; i++) {
+          if (done[i]) continue;
+          int k = base + i;
+          if (!xfer_init(&xs[todo])) return false;
+          if (pass == 0)
+            snprintf(body, sizeof body,
+                     "{\"email\":\"load-%s-%d@example.com\",\"password\":"
+                     "\"Load-%s-%d-pass!\",\"username\":\"load_%s_%d\","
+                     "\"first_name\":\"Load\",\"last_name\":\"Shopper\"}",
+                     tag, k, tag, k, tag, k);
+          else
+            snprintf(body, sizeof body,
+                     "{\"email\":\"load-%s-%d@example.com\",\"password\":"
+                     "\"Load-%s-%d-pass!\"}",
+                     tag, k, tag, k);
+          xfer_prepare(&xs[todo], o, "POST", url, NULL, body, NULL);
+          idx[todo++] = i;
         }
-        xfer_free(&xs[i]);
+        if (todo == 0) break;
+        run_batch(multi, xs, todo);
+        bool retry = true, again = false;
+        for (int t = 0; t < todo; t++) {
+          struct xfer *x = &xs[t];
+          int i = idx[t];
+          if (pass == 0 && (x->status == 201 || x->status == 409))
+            done[i] = true;
+          else if (pass == 1 && x->status == 200)
+            done[i] = answer_field(x, "access_token", f->tokens[base + i],
+                                   sizeof f->tokens[0]);
+          else if ((x->status != 0 && x->status < 500) ||
+                   attempt + 1 == SETUP_ATTEMPTS) {
+            fprintf(stderr, "loadtest: %s: HTTP %ld %s\n",
+                    pass == 0 ? "sign-up" : "sign-in", x->status,
+                    x->rc ? curl_easy_strerror(x->rc) : (x->buf ? x->buf : ""));
+            retry = false;
+          } else {
+            again = true;
+          }
+          xfer_free(x);
+        }
+        if (!retry) return false;
+        if (again) sleep(2);
       }
     }
   }
-  if (ok) f->ntokens = o->users;
-  return ok;
+  f->ntokens = o->users;
+  return true;
 }
 
 /* --- the run ------------------------------------------------------------- */
