@@ -16,7 +16,8 @@ migrates, runs `shopsphere up`, then tests/chaos/drill.mjs: under a steady
 load (`shopsphere loadtest`, 20 shoppers with checkouts and refunds) it
 injects in turn kill -9 of every service process (the supervisor restarts
 it), RabbitMQ stopped for 20 s, PostgreSQL restarted, Redis stopped for
-10 s, and the sandbox card processor at 30 % errors and 2 s latency; after
+10 s, the sandbox card processor at 30 % errors and 2 s latency, and the
+courier's webhooks dropped for 30 s; after
 each fault and at the end it checks the invariants and prints them as a
 table with the time to recover per fault. Exit status 1 on a broken
 invariant. About 10 minutes; --short (order, payment and gateway killed,

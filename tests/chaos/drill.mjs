@@ -101,6 +101,13 @@ async function sandboxChaos(body) {
   if (r.status !== 200) throw new Error(`sandbox chaos: HTTP ${r.status} ${await r.text()}`);
 }
 
+async function courierFaults(body) {
+  const r = await fetch(`http://127.0.0.1:${BASE + 16}/v1/_faults`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  if (r.status !== 200) throw new Error(`courier faults: HTTP ${r.status} ${await r.text()}`);
+}
+
 // --- faults -------------------------------------------------------------------
 // Each returns when the fault is over (the platform may still be healing).
 function killFault(name) {
@@ -142,6 +149,14 @@ const FAULTS_FULL = [
       await sandboxChaos({ error_percent: 30, latency_ms: 2000 });
       await sleep(30000);
       await sandboxChaos({ error_percent: 0, latency_ms: 0 });
+    },
+  },
+  {
+    name: "courier's webhooks dropped (30 s)",
+    async inject() {
+      await courierFaults({ drop_webhooks: true });
+      await sleep(30000);
+      await courierFaults({ drop_webhooks: false });
     },
   },
 ];
