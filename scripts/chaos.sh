@@ -20,8 +20,8 @@ it), RabbitMQ stopped for 20 s, PostgreSQL restarted, Redis stopped for
 courier's webhooks dropped for 30 s; after
 each fault and at the end it checks the invariants and prints them as a
 table with the time to recover per fault. Exit status 1 on a broken
-invariant. About 10 minutes; --short (order, payment and gateway killed,
-Redis, the card processor) about 3.
+invariant. About 15 minutes; --short (order, payment and gateway killed,
+PostgreSQL, Redis, the card processor) about 4.
 
   --short          the short drill
   --build-dir DIR  the build to drill (default build/asan)

@@ -162,6 +162,7 @@ const FAULTS_FULL = [
 ];
 const FAULTS_SHORT = [
   killFault('order'), killFault('payment'), killFault('gateway'),
+  { name: 'postgres restarted', async inject() { infra('restart', 'postgres'); } },
   stopFor('redis', 10),
   {
     name: 'card processor 30 % errors, 2 s latency (15 s)',
