@@ -47,7 +47,8 @@ test('the courier drops its webhooks while the switch is on, and only then', asy
 });
 
 test('the fault switch refuses a bad body in the envelope', async () => {
-  assertEnvelope(await faults({ drop_webhooks: 'yes' }), 422, 'VALIDATION_ERROR');
+  // A wrong type is malformed (400); a missing or unknown field is 422.
+  assertEnvelope(await faults({ drop_webhooks: 'yes' }), 400, 'VALIDATION_ERROR');
   assertEnvelope(await faults({}), 422, 'VALIDATION_ERROR');
   assertEnvelope(await faults({ drop_webhooks: true, extra: 1 }), 422, 'VALIDATION_ERROR');
   const r = await call(`${COURIER}/v1/_faults`, { method: 'POST', raw: '{not json', headers: { 'content-type': 'application/json' } });
