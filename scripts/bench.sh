@@ -205,13 +205,8 @@ cart_rows() {
   # Retried while the user and auth services finish starting.
   local i
   for ((i = 0; i < 30; i++)); do
-    curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
-      -d "{\"email\":\"$email\",\"password\":\"$password\",\"username\":\"c$(date +%s%N | tail -c 12)\"}" \
-      "http://127.0.0.1:$BASE/api/v1/users" || true
-    token="$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
-      -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
-      "http://127.0.0.1:$BASE/api/v1/auth/login" |
-      grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true)"
+    token="$(sign_up_and_in "http://127.0.0.1:$BASE" "http://127.0.0.1:$BASE" \
+      "$email" "$password")"
     [[ -n "$token" ]] && break
     sleep 1
   done
@@ -438,6 +433,18 @@ gateway_rows() {
   bench_row "edge: web page (gateway)" "$topo" "http://127.0.0.1:$BASE/"
 }
 
+# sign_up_and_in USERS_BASE AUTH_BASE EMAIL PASSWORD: registers the account
+# (POST USERS_BASE/api/v1/users; an existing one is fine), signs it in
+# (POST AUTH_BASE/api/v1/auth/login) and prints its access token, or nothing.
+sign_up_and_in() {
+  curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$3\",\"password\":\"$4\",\"username\":\"b$(date +%s%N | tail -c 12)\"}" \
+    "$1/api/v1/users" || true
+  curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$3\",\"password\":\"$4\"}" "$2/api/v1/auth/login" |
+    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true
+}
+
 # Identity (docs/identity.md), on the services' own ports so the gateway's
 # small "auth" rate-limit class does not cap them:
 #   logins/s: POST /auth/login on the auth service; bound by argon2id at the
@@ -449,13 +456,8 @@ identity_rows() {
   local topo="$1" email password token
   email="bench-$(date +%s%N)@example.com"
   password="Bench-Password-$RANDOM$RANDOM"
-  curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\",\"username\":\"b$(date +%s%N | tail -c 12)\"}" \
-    "http://127.0.0.1:$((BASE + 1))/api/v1/users" || true
-  token="$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
-    "http://127.0.0.1:$((BASE + 10))/api/v1/auth/login" |
-    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true)"
+  token="$(sign_up_and_in "http://127.0.0.1:$((BASE + 1))" \
+    "http://127.0.0.1:$((BASE + 10))" "$email" "$password")"
   if [[ -z "$token" ]]; then
     say "$topo: could not register and log in a bench account: identity rows skipped"
     return 0

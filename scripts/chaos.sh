@@ -63,21 +63,12 @@ PID=""
 
 say() { echo "[chaos] $*"; }
 
-wait_gone() { # PID SECONDS
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -n "$PID" ]]; then
     kill -TERM "$PID" 2>/dev/null || true
-    wait_gone "$PID" 30 || kill -KILL -- "-$PID" 2>/dev/null || true
+    timeout 30 tail --pid="$PID" -f /dev/null || kill -KILL -- "-$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   fi
   if ((!KEEP_INFRA)); then scripts/infra.sh stop all --profile "$PROFILE" || true; fi

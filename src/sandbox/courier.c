@@ -497,6 +497,20 @@ static void handle_get(struct http_request *req, struct http_response *res) {
   json_decref(body);
 }
 
+/* Parses the body into fields (numbers and booleans only: nothing points
+ * into the document), unknown members refused. On failure replies with the
+ * error envelope and returns false. */
+static bool parse_fields(struct http_request *req, struct http_response *res,
+                         const struct json_field *fields, size_t n) {
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  bool ok = json_parse_body(req->body, req->body_len, fields, n, true,
+                            req->arena, &doc, &err) == KIT_OK;
+  if (!ok) http_reply_json_error(res, req, &err);
+  json_doc_free(doc);
+  return ok;
+}
+
 /* --- POST /v1/shipments/{tracking}/speed ----------------------------- */
 
 static void handle_speed(struct http_request *req, struct http_response *res) {
@@ -505,15 +519,7 @@ static void handle_speed(struct http_request *req, struct http_response *res) {
   const struct json_field fields[] = {
       {"step_ms", JF_INT, true, STEP_MIN_MS, STEP_MAX_MS, &step_ms},
   };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    json_doc_free(doc);
-    return;
-  }
-  json_doc_free(doc);
+  if (!parse_fields(req, res, fields, 1)) return;
   pthread_mutex_lock(&c->lock);
   struct parcel *p = find_parcel(c, http_param(req, "tracking"), NULL);
   json_t *body = NULL;
@@ -559,15 +565,7 @@ static void handle_set_faults(struct http_request *req,
   const struct json_field fields[] = {
       {"drop_webhooks", JF_BOOL, true, 0, 0, &drop},
   };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    json_doc_free(doc);
-    return;
-  }
-  json_doc_free(doc);
+  if (!parse_fields(req, res, fields, 1)) return;
   atomic_store(&c->drop_webhooks, drop);
   log_info("courier faults: drop_webhooks=%s", drop ? "true" : "false");
   if (!drop) worker_kick(&c->worker);
