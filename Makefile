@@ -5,6 +5,7 @@
 #                   every service (`shopsphere up`) in the foreground
 #   make test       the same set-up on other ports (var/test), then every suite
 #   make bench      benchmarks (var/bench), writes bench/results.json
+#   make chaos      the chaos drill under load (var/test; docs/resilience.md)
 #   make stop       stop the dev servers that `make run` started
 #
 # Every target works from a fresh clone; see `make help`.
@@ -19,13 +20,14 @@ JOBS ?= 2
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 
-.PHONY: help deps build build-asan web run test bench observe stop status clean distclean
+.PHONY: help deps build build-asan web run test bench chaos observe stop status clean distclean
 
 help:
 	@echo "ShopSphere targets:"
 	@echo "  make run        build, start local servers (var/dev), migrate, seed, run the platform"
 	@echo "  make test       build with sanitizers, then unit + system tests (var/test, other ports)"
 	@echo "  make bench      release build + benchmarks; writes bench/results.json"
+	@echo "  make chaos      faults under load, invariants checked (docs/resilience.md)"
 	@echo "  make observe    Prometheus with the SLO rules against a running make run"
 	@echo "  make build      release build in $(RELEASE_DIR)"
 	@echo "  make build-asan debug build with AddressSanitizer/UBSan in $(ASAN_DIR)"
@@ -72,6 +74,14 @@ bench:
 	$(MAKE) deps
 	$(MAKE) build
 	scripts/bench.sh
+
+# The chaos drill (docs/resilience.md), about 10 minutes on the test profile
+# (SHOPSPHERE_TEST_PROFILE=w1..w8 for a private one); CHAOS_ARGS=--short for
+# the 3-minute version.
+chaos:
+	$(MAKE) deps
+	$(MAKE) build-asan
+	scripts/chaos.sh $(CHAOS_ARGS)
 
 # Prometheus (Debian's package) scraping the `make run` platform with the SLO
 # rules of deploy/observability; foreground, Ctrl-C stops it.

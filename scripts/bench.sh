@@ -14,7 +14,7 @@ cd "$ROOT"
 usage() {
   cat <<'EOF'
 usage: scripts/bench.sh [--runs N] [--duration 10s] [--threads 2] [--connections 64]
-                        [--warmup 2s] [--keep-infra] [--only one-process|per-service|events|search-100k]
+                        [--warmup 2s] [--keep-infra] [--only one-process|per-service|events|search-100k|loadtest]
 
 Measures, with wrk (-t2 -c64 -d10s, 3 runs each, medians reported):
   nginx        a 1.5 KB static JSON file (nginx, 2 workers): the machine's ceiling
@@ -23,6 +23,12 @@ Measures, with wrk (-t2 -c64 -d10s, 3 runs each, medians reported):
 For each topology: the product service's /healthz directly (port base+2) and
 through the gateway (/api/v1/health/product). Prints a table (req/s, p50,
 p99, ratio to nginx, gateway/direct) and writes bench/results.json.
+
+Then, in the per-service topology, the seed's load test (`shopsphere
+loadtest`, ramp to 100 then 200 shoppers) with the strict SLO of DESIGN §8;
+its verdict is a row. --only loadtest runs just the per-service cart row and
+the load test; SHOPSPHERE_LOADTEST_STAGES shortens its stages (k6 syntax,
+e.g. 10s:100,20s:100,10s:200,20s:200,10s:0).
 
 Run `make build` first (`make bench` does). The bench servers (var/bench) are
 started if needed and stopped afterwards unless --keep-infra.
@@ -54,7 +60,9 @@ while (($#)); do
 done
 
 # shellcheck source=scripts/profile.sh
-. scripts/profile.sh bench
+# SHOPSPHERE_BENCH_PROFILE=w1..w8 runs it on a private profile instead.
+BENCH_PROFILE="${SHOPSPHERE_BENCH_PROFILE:-bench}"
+. scripts/profile.sh "$BENCH_PROFILE"
 BIN="${SHOPSPHERE_BIN:-build/release/shopsphere}"
 BASE="$SHOPSPHERE_PORT_BASE"
 WORK="$SHOPSPHERE_VAR_DIR"
@@ -178,6 +186,76 @@ bench_rows() {
   search_rows "$topo"
   notification_rows "$topo"
   recommendation_rows "$topo"
+  cart_rows "$topo"
+  [[ "$topo" == per-service ]] && loadtest_row "$topo"
+  return 0
+}
+
+# Signed-in cart create + add item through the gateway (DESIGN §8: >= 3,000
+# ops/s, p99 < 20 ms): bench/wrk/cart.lua alternates POST /carts and POST
+# /carts/{id}/items for one signed-in customer on a catalog product. An op
+# is the pair: the row's req/s is ops/s (wrk's req/s halved); p50/p99 are
+# per request.
+cart_rows() {
+  local topo="$1" email password token id idx
+  id="$(curl -s --max-time 5 "http://127.0.0.1:$BASE/api/v1/products?limit=1" |
+        grep -o '"id":"[0-9a-f-]*"' | head -n1 | cut -d'"' -f4 || true)"
+  email="bench-cart-$(date +%s%N)@example.com"
+  password="Bench-Password-$RANDOM$RANDOM"
+  # Retried while the user and auth services finish starting.
+  local i
+  for ((i = 0; i < 30; i++)); do
+    token="$(sign_up_and_in "http://127.0.0.1:$BASE" "http://127.0.0.1:$BASE" \
+      "$email" "$password")"
+    [[ -n "$token" ]] && break
+    sleep 1
+  done
+  if [[ -z "$id" || -z "$token" ]]; then
+    say "$topo: no product or no signed-in customer: cart row skipped"
+    return 0
+  fi
+  idx=${#R_NAME[@]}
+  BENCH_ACCESS_TOKEN="$token" BENCH_PRODUCT_ID="$id" \
+    bench_row "cart create + add (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/health/cart" --script "$ROOT/bench/wrk/cart.lua" \
+    --min-rps 3000 --max-p99 20
+  [[ -n "${R_RPS[idx]}" ]] && R_RPS[idx]="$(awk -v r="${R_RPS[idx]}" 'BEGIN { printf "%.1f", r / 2 }')"
+  R_NOTE[idx]="${R_NOTE[idx]:+${R_NOTE[idx]}; }ops/s (create + add pairs); p50/p99 per request"
+}
+
+# The seed's load test (DESIGN §8 "seed k6 ramp"): `shopsphere loadtest
+# --slo strict` against this platform, once (it ramps for 3.5 minutes; a
+# median of runs would triple that). Its own summary (per step and stage
+# p50/p95/p99) is printed; the row carries req/s, p50, p99 and the verdict
+# of every strict bar; the JSON report is bench/loadtest.json.
+loadtest_row() {
+  local topo="$1" name="seed load test, strict SLO" idx=${#R_NAME[@]} rc=0 out
+  local report="$ROOT/bench/loadtest.json"
+  R_NAME+=("$name"); R_TOPO+=("$topo"); R_URL+=("shopsphere loadtest --slo strict")
+  R_BASELINE+=(""); R_MIN_RPS+=(""); R_MAX_P99+=(100)
+  R_RPS+=(""); R_P50+=(""); R_P99+=(""); R_ERRORS+=(0); R_RUNS+=("[]"); R_NOTE+=("")
+  say "$topo: $name"
+  out="$("$BIN" loadtest --base "http://127.0.0.1:$BASE" --slo strict --quiet \
+          ${SHOPSPHERE_LOADTEST_STAGES:+--stages "$SHOPSPHERE_LOADTEST_STAGES"} \
+          --report "$report" 2>&1)" || rc=$?
+  sed 's/^/[bench]   /' <<<"$out"
+  if ((rc != 0 && rc != 1)) || [[ ! -s "$report" ]]; then
+    R_NOTE[idx]="loadtest failed (exit $rc)"
+    return 0
+  fi
+  local line
+  line="$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const bad = r.thresholds.filter((t) => !t.ok).map((t) => `${t.step} ${t.metric}`);
+    console.log(`${r.total.rps.toFixed(1)} ${r.total.p50_ms.toFixed(2)} ${r.total.p99_ms.toFixed(2)} ${r.total.errors} ${r.total.p95_ms.toFixed(2)} ${r.passed ? "PASS" : "FAIL"} ${bad.join(",") || "-"}`);
+  ' "$report")" || { R_NOTE[idx]="unreadable report"; return 0; }
+  local rps p50 p99 errors p95 verdict failed
+  read -r rps p50 p99 errors p95 verdict failed <<<"$line"
+  R_RPS[idx]="$rps"; R_P50[idx]="$p50"; R_P99[idx]="$p99"; R_ERRORS[idx]="$errors"
+  R_RUNS[idx]="[{\"rps\": $rps, \"p50_ms\": $p50, \"p95_ms\": $p95, \"p99_ms\": $p99, \"errors\": $errors}]"
+  R_NOTE[idx]="strict SLO $verdict; p95 $p95 ms; errors $errors"
+  [[ "$verdict" == FAIL ]] && R_NOTE[idx]+="; failed: $failed"
+  say "$topo: $name: $verdict (p95 $p95 ms, p99 $p99 ms, errors $errors)"
 }
 
 # Authorizations per second through the payment service (docs/payments.md):
@@ -355,6 +433,18 @@ gateway_rows() {
   bench_row "edge: web page (gateway)" "$topo" "http://127.0.0.1:$BASE/"
 }
 
+# sign_up_and_in USERS_BASE AUTH_BASE EMAIL PASSWORD: registers the account
+# (POST USERS_BASE/api/v1/users; an existing one is fine), signs it in
+# (POST AUTH_BASE/api/v1/auth/login) and prints its access token, or nothing.
+sign_up_and_in() {
+  curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$3\",\"password\":\"$4\",\"username\":\"b$(date +%s%N | tail -c 12)\"}" \
+    "$1/api/v1/users" || true
+  curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$3\",\"password\":\"$4\"}" "$2/api/v1/auth/login" |
+    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true
+}
+
 # Identity (docs/identity.md), on the services' own ports so the gateway's
 # small "auth" rate-limit class does not cap them:
 #   logins/s: POST /auth/login on the auth service; bound by argon2id at the
@@ -366,13 +456,8 @@ identity_rows() {
   local topo="$1" email password token
   email="bench-$(date +%s%N)@example.com"
   password="Bench-Password-$RANDOM$RANDOM"
-  curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\",\"username\":\"b$(date +%s%N | tail -c 12)\"}" \
-    "http://127.0.0.1:$((BASE + 1))/api/v1/users" || true
-  token="$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
-    "http://127.0.0.1:$((BASE + 10))/api/v1/auth/login" |
-    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true)"
+  token="$(sign_up_and_in "http://127.0.0.1:$((BASE + 1))" \
+    "http://127.0.0.1:$((BASE + 10))" "$email" "$password")"
   if [[ -z "$token" ]]; then
     say "$topo: could not register and log in a bench account: identity rows skipped"
     return 0
@@ -725,7 +810,7 @@ cleanup() {
   stop_platform
   stop_nginx
   if ((INFRA_STARTED && !KEEP_INFRA)); then
-    scripts/infra.sh stop all --profile bench || true
+    scripts/infra.sh stop all --profile "$BENCH_PROFILE" || true
   fi
   exit "$rc"
 }
@@ -733,10 +818,10 @@ trap cleanup EXIT
 trap 'echo "[bench] interrupted" >&2; exit 130' INT TERM
 
 say "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-if ! scripts/infra.sh status all --profile bench >/dev/null 2>&1; then
+if ! scripts/infra.sh status all --profile "$BENCH_PROFILE" >/dev/null 2>&1; then
   INFRA_STARTED=1
 fi
-scripts/infra.sh start all --profile bench
+scripts/infra.sh start all --profile "$BENCH_PROFILE"
 say "applying migrations"
 "$BIN" migrate
 say "seeding the demo catalog (skipped when products exist)"
@@ -748,9 +833,14 @@ stop_nginx
 NGINX_RPS="${R_RPS[0]}"
 
 for topo in one-process per-service; do
-  [[ -z "$ONLY" || "$ONLY" == "$topo" ]] || continue
+  [[ -z "$ONLY" || "$ONLY" == "$topo" || ( "$ONLY" == loadtest && "$topo" == per-service ) ]] || continue
   start_platform "$topo"
-  bench_rows "$topo"
+  if [[ "$ONLY" == loadtest ]]; then
+    cart_rows "$topo"
+    loadtest_row "$topo"
+  else
+    bench_rows "$topo"
+  fi
   say "$topo: platform RSS after load: $(platform_rss) MiB"
   stop_platform
 done

@@ -24,6 +24,8 @@ static const struct {
     {"search", cli_search, "rebuild the search index (search reindex)"},
     {"recommend", cli_recommend,
      "recommendations: train ALS, evaluate the models offline"},
+    {"loadtest", cli_loadtest,
+     "the seed's load test: ramping shoppers, percentiles, thresholds"},
 };
 
 static int cmd_config(const struct config *cfg, int argc, char **argv) {

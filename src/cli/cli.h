@@ -17,6 +17,7 @@ int cli_user(const struct config *cfg, int argc, char **argv);
 int cli_auth(const struct config *cfg, int argc, char **argv);
 int cli_search(const struct config *cfg, int argc, char **argv);
 int cli_recommend(const struct config *cfg, int argc, char **argv);
+int cli_loadtest(const struct config *cfg, int argc, char **argv);
 
 /* Parses a --services=LIST value ("all" or comma-separated names) into
  * chosen[SVC_COUNT]. include_sandboxes: whether "all" includes the two

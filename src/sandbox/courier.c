@@ -9,6 +9,10 @@
  *   GET  /v1/shipments/{tracking}        the parcel and its timeline
  *   POST /v1/shipments/{tracking}/speed  {step_ms}: change its pace (tests)
  *   GET  /v1/labels/{tracking}           the printable label
+ *   GET|POST /v1/_faults                 {drop_webhooks}: while true, every
+ *                                        webhook is lost on the way (not
+ *                                        sent; retried later as a lost one
+ *                                        is), for the chaos drill
  * After booking, a worker moves each parcel in_transit → out_for_delivery →
  * delivered, one step every step_ms (SHOPSPHERE_COURIER_STEP_MS, 8 s by
  * default: label to delivered in about 24 s; or `step_ms` in the booking),
@@ -25,6 +29,7 @@
  */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +105,8 @@ struct courier {
   size_t outbox_count, outbox_cap;
   struct worker worker;
   int64_t pruned_at_ms;
+  atomic_bool drop_webhooks; /* the fault switch (/v1/_faults) */
+  atomic_llong dropped;      /* webhooks lost to it so far */
 };
 
 /* --- time -------------------------------------------------------------- */
@@ -275,9 +282,13 @@ static void courier_run(void *arg) {
 
   for (size_t i = 0; i < n; i++) {
     long status = 0;
-    int rc = webhook_post(c->webhook_url, SIGNATURE_HEADER,
-                          c->cfg->courier_webhook_secret, batch[i].payload,
-                          strlen(batch[i].payload), 5000, &status);
+    int rc = KIT_ERROR;
+    if (atomic_load(&c->drop_webhooks))
+      atomic_fetch_add(&c->dropped, 1); /* lost on the way */
+    else
+      rc = webhook_post(c->webhook_url, SIGNATURE_HEADER,
+                        c->cfg->courier_webhook_secret, batch[i].payload,
+                        strlen(batch[i].payload), 5000, &status);
     bool ok = rc == KIT_OK && status >= 200 && status < 300;
     pthread_mutex_lock(&c->lock);
     for (size_t k = 0; k < c->outbox_count; k++) {
@@ -486,6 +497,20 @@ static void handle_get(struct http_request *req, struct http_response *res) {
   json_decref(body);
 }
 
+/* Parses the body into fields (numbers and booleans only: nothing points
+ * into the document), unknown members refused. On failure replies with the
+ * error envelope and returns false. */
+static bool parse_fields(struct http_request *req, struct http_response *res,
+                         const struct json_field *fields, size_t n) {
+  struct json_doc *doc = NULL;
+  struct json_error err;
+  bool ok = json_parse_body(req->body, req->body_len, fields, n, true,
+                            req->arena, &doc, &err) == KIT_OK;
+  if (!ok) http_reply_json_error(res, req, &err);
+  json_doc_free(doc);
+  return ok;
+}
+
 /* --- POST /v1/shipments/{tracking}/speed ----------------------------- */
 
 static void handle_speed(struct http_request *req, struct http_response *res) {
@@ -494,15 +519,7 @@ static void handle_speed(struct http_request *req, struct http_response *res) {
   const struct json_field fields[] = {
       {"step_ms", JF_INT, true, STEP_MIN_MS, STEP_MAX_MS, &step_ms},
   };
-  struct json_doc *doc = NULL;
-  struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, 1, true, req->arena,
-                      &doc, &err) != KIT_OK) {
-    http_reply_json_error(res, req, &err);
-    json_doc_free(doc);
-    return;
-  }
-  json_doc_free(doc);
+  if (!parse_fields(req, res, fields, 1)) return;
   pthread_mutex_lock(&c->lock);
   struct parcel *p = find_parcel(c, http_param(req, "tracking"), NULL);
   json_t *body = NULL;
@@ -520,6 +537,39 @@ static void handle_speed(struct http_request *req, struct http_response *res) {
   worker_kick(&c->worker);
   http_reply_json(res, 200, body);
   json_decref(body);
+}
+
+/* --- GET|POST /v1/_faults -------------------------------------------- */
+
+static void reply_faults(struct http_response *res, struct courier *c) {
+  pthread_mutex_lock(&c->lock);
+  size_t pending = c->outbox_count;
+  pthread_mutex_unlock(&c->lock);
+  json_t *body = json_pack(
+      "{s:b, s:I, s:I}", "drop_webhooks", (int)atomic_load(&c->drop_webhooks),
+      "pending_webhooks", (json_int_t)pending, "dropped_webhooks",
+      (json_int_t)atomic_load(&c->dropped));
+  http_reply_json(res, 200, body);
+  json_decref(body);
+}
+
+static void handle_get_faults(struct http_request *req,
+                              struct http_response *res) {
+  reply_faults(res, courier_of(req));
+}
+
+static void handle_set_faults(struct http_request *req,
+                              struct http_response *res) {
+  struct courier *c = courier_of(req);
+  bool drop = atomic_load(&c->drop_webhooks);
+  const struct json_field fields[] = {
+      {"drop_webhooks", JF_BOOL, true, 0, 0, &drop},
+  };
+  if (!parse_fields(req, res, fields, 1)) return;
+  atomic_store(&c->drop_webhooks, drop);
+  log_info("courier faults: drop_webhooks=%s", drop ? "true" : "false");
+  if (!drop) worker_kick(&c->worker);
+  reply_faults(res, c);
 }
 
 /* --- GET /v1/labels/{tracking} --------------------------------------- */
@@ -552,6 +602,8 @@ static const struct route routes[] = {
     {"GET", "/v1/shipments/{tracking}", handle_get, ACCESS_PUBLIC},
     {"POST", "/v1/shipments/{tracking}/speed", handle_speed, ACCESS_PUBLIC},
     {"GET", "/v1/labels/{tracking}", handle_label, ACCESS_PUBLIC},
+    {"GET", "/v1/_faults", handle_get_faults, ACCESS_PUBLIC},
+    {"POST", "/v1/_faults", handle_set_faults, ACCESS_PUBLIC},
 };
 
 static int courier_start(struct service *svc) {

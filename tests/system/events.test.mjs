@@ -6,13 +6,13 @@
 // real servers by tests/unit/test_bus.c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, eventually, serviceUrl, shopsphere } from './lib.mjs';
+import { call, eventually, runShopsphere, serviceUrl } from './lib.mjs';
 
 // Services with NEEDS_DB | NEEDS_AMQP (src/services/*/<name>.c).
 const RELAYING = ['user', 'product', 'order', 'payment', 'shipping', 'review',
   'notification', 'admin', 'auth', 'search', 'recommendation'];
 
-const run = (args) => shopsphere(args);
+const run = (args) => runShopsphere(args);
 
 test('every service with a database and a broker runs an outbox relay', async () => {
   for (const name of RELAYING) {

@@ -225,12 +225,17 @@ export async function placeOrder(shopper, lines) {
   return o.body;
 }
 
-// Runs the `shopsphere` binary the platform under test runs (the
-// supervisor's own executable) with args: {code, stdout, stderr}.
-export function shopsphere(args, timeoutMs = 60000) {
+// The binary the platform under test runs: the supervisor's own executable.
+export function shopsphereBinary() {
   const pid = readFileSync(`${process.env.SHOPSPHERE_VAR_DIR}/platform.pid`, 'utf8').trim();
+  return readlinkSync(`/proc/${pid}/exe`);
+}
+
+// Runs `shopsphere ARGS...` with the test profile's environment; resolves
+// {code, stdout, stderr} (never rejects).
+export function runShopsphere(args, { timeout = 60000 } = {}) {
   return new Promise((resolve) => {
-    execFile(readlinkSync(`/proc/${pid}/exe`), args, { env: process.env, timeout: timeoutMs },
+    execFile(shopsphereBinary(), args, { env: process.env, timeout, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
       });

@@ -10,7 +10,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
-  API, adminToken, call, eventually, newCategory, newCustomer, placeOrder, serviceUrl, shopsphere,
+  API, adminToken, call, eventually, newCategory, newCustomer, placeOrder, serviceUrl, runShopsphere,
 } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
@@ -101,7 +101,7 @@ before(async () => {
 test('a replay without --reset applies nothing twice', async () => {
   const reports = await adminReports();
   const duplicates = await consumed('admin', 'duplicate');
-  const r = await shopsphere(['events', 'replay', '--to', 'admin'], REPLAY_MS);
+  const r = await runShopsphere(['events', 'replay', '--to', 'admin'], { timeout: REPLAY_MS });
   assert.equal(r.code, 0, r.stderr);
   const m = r.stdout.match(/^(\d+) event\(s\) read from shopsphere\.log, (\d+) replayed to shopsphere\.admin \(its inbox skips those it already applied\)$/m);
   assert.ok(m, r.stdout);
@@ -115,7 +115,7 @@ test('a replay without --reset applies nothing twice', async () => {
 test('after --reset the admin reports are rebuilt from the log, equal to before', async () => {
   const before = await adminReports();
   const applied = await consumed('admin', 'applied');
-  const r = await shopsphere(['events', 'replay', '--to', 'admin', '--reset'], REPLAY_MS);
+  const r = await runShopsphere(['events', 'replay', '--to', 'admin', '--reset'], { timeout: REPLAY_MS });
   assert.equal(r.code, 0, r.stderr);
   const emptied = r.stdout.match(/^admin: read model emptied, (\d+) inbox id\(s\) forgotten$/m);
   assert.ok(emptied && Number(emptied[1]) > 0, r.stdout);
@@ -133,7 +133,7 @@ test('after --reset the search index and the bought-together lists are rebuilt',
   const docs = await searchDocs();
   assert.equal(docs.items.length, 2);
   const searchApplied = await consumed('search', 'applied');
-  const r = await shopsphere(['events', 'replay', '--to', 'search', '--reset'], REPLAY_MS);
+  const r = await runShopsphere(['events', 'replay', '--to', 'search', '--reset'], { timeout: REPLAY_MS });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^search: read model emptied, \d+ inbox id\(s\) forgotten$/m);
   const s = r.stdout.match(/(\d+) replayed to shopsphere\.search \(read model rebuilt from the log\)$/m);
@@ -144,7 +144,7 @@ test('after --reset the search index and the bought-together lists are rebuilt',
   const together = await boughtTogether();
   assert.equal(together.items[0].id, b.id);
   const applied = await consumed('recommendation', 'applied');
-  const rr = await shopsphere(['events', 'replay', '--to', 'recommendation', '--reset'], REPLAY_MS);
+  const rr = await runShopsphere(['events', 'replay', '--to', 'recommendation', '--reset'], { timeout: REPLAY_MS });
   assert.equal(rr.code, 0, rr.stderr);
   const m = rr.stdout.match(/(\d+) replayed to shopsphere\.recommendation \(read model rebuilt from the log\)$/m);
   assert.ok(m, rr.stdout);
@@ -153,13 +153,13 @@ test('after --reset the search index and the bought-together lists are rebuilt',
 });
 
 test('a service without a rebuildable read model is refused: no e-mail is sent again', async () => {
-  const r = await shopsphere(['events', 'replay', '--to', 'notification']);
+  const r = await runShopsphere(['events', 'replay', '--to', 'notification']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /notification has no read model that the event log rebuilds/);
   assert.match(r.stderr, /events dlq replay --service notification/);
   assert.equal(r.stdout, '');
   // --reset is the whole log or nothing.
-  const partial = await shopsphere(['events', 'replay', '--to', 'admin', '--reset', '--since', '2026-01-01']);
+  const partial = await runShopsphere(['events', 'replay', '--to', 'admin', '--reset', '--since', '2026-01-01']);
   assert.equal(partial.code, 2);
   assert.match(partial.stderr, /--reset rebuilds from the whole log/);
 });

@@ -244,6 +244,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/_faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The courier's injected faults now in force */
+        get: operations["courierGetFaults"];
+        put?: never;
+        /**
+         * Drop the tracking webhooks on the way (for the chaos drill)
+         * @description While drop_webhooks is true, every webhook the courier would deliver is lost on the way (never sent) and retried later with backoff, as a delivery that got no answer.
+         */
+        post: operations["courierSetFaults"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -353,6 +374,11 @@ export interface components {
             error_percent: number;
             latency_ms: number;
             pending_webhooks: number;
+        };
+        CourierFaults: {
+            drop_webhooks: boolean;
+            pending_webhooks: number;
+            dropped_webhooks: number;
         };
         /** @enum {string} */
         CourierService: "standard" | "express";
@@ -939,6 +965,55 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+        };
+    };
+    courierGetFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CourierFaults"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    courierSetFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drop_webhooks: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CourierFaults"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Unprocessable"];
         };
     };
 }

@@ -133,8 +133,10 @@ static enum saga_outcome finish(struct saga *s) {
                                   (int)s->answer.status, body));
   if (rc == 0)
     log_warn("checkout %s: taken over by another worker", s->order_id);
-  else if (rc < 0)
+  else if (rc < 0) {
     log_error("checkout %s: cannot store the answer (%d)", s->order_id, rc);
+    order_handover_owed(s->st, s->order_id, s->claim);
+  }
   return SAGA_DONE;
 }
 
@@ -144,8 +146,10 @@ static enum saga_outcome forget(struct saga *s, enum api_error e,
                                 const char *msg) {
   int rc;
   WITH_CONN(s->svc, rc, store_checkout_delete(c, s->order_id, s->claim));
-  if (rc < 0)
+  if (rc < 0) {
     log_error("checkout %s: cannot forget the key (%d)", s->order_id, rc);
+    order_handover_owed(s->st, s->order_id, s->claim);
+  }
   set_error(s, e, msg, NULL);
   return SAGA_DONE;
 }
@@ -157,7 +161,9 @@ static enum saga_outcome abandon(struct saga *s, const char *why) {
   WITH_CONN(s->svc, rc,
             store_checkout_takeover(c, s->order_id, s->claim, "", s->claim));
   log_warn("checkout %s: left to the sweeper: %s%s", s->order_id, why,
-           rc < 0 ? " (and the hand-over was not stored)" : "");
+           rc < 0 ? " (the hand-over is stored when the database is back)"
+                  : "");
+  if (rc < 0) order_handover_owed(s->st, s->order_id, s->claim);
   set_error(s, API_SERVICE_UNAVAILABLE,
             "the checkout could not finish now; retry with the same "
             "Idempotency-Key to get its outcome",

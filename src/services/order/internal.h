@@ -3,6 +3,7 @@
 #ifndef SHOPSPHERE_ORDER_INTERNAL_H
 #define SHOPSPHERE_ORDER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "kit/handler.h"
@@ -13,6 +14,8 @@
 #include "services/order/store.h"
 #include "services/order/upstream.h"
 
+#define ORDER_HANDOVERS_MAX 256
+
 /* svc->state of the order service. */
 struct order_state {
   char instance_id[40];  /* this process: owner of the sagas it runs */
@@ -22,6 +25,14 @@ struct order_state {
   struct metric_family *checkouts;    /* order_checkouts_total{status} */
   struct metric_family *recoveries;   /* order_saga_recoveries_total{step} */
   struct service *svc;
+  /* Sagas this process gave up on but could not hand over (the database
+   * was away): the sweeper stores each hand-over once it can, so that a
+   * live owner never keeps a dead saga (sweeper.c). */
+  pthread_mutex_t handover_lock;
+  struct order_handover {
+    char order_id[40], claim[40];
+  } handovers[ORDER_HANDOVERS_MAX];
+  int handover_count;
 };
 
 #define ORDER_DB_WAIT_MS 2000
@@ -127,6 +138,11 @@ int order_on_shipment_status(struct service *svc, struct db_conn *conn,
 
 /* --- sweeper.c --- */
 int order_sweeper_start(struct service *svc);
+/* Remembers that the saga (order_id, claim) is to be handed over to the
+ * sweeper: called when storing the hand-over (or the saga's end) failed.
+ * The sweeper stores it on its next pass that reaches the database. */
+void order_handover_owed(struct order_state *st, const char *order_id,
+                         const char *claim);
 void order_sweeper_stop(struct service *svc);
 
 #endif

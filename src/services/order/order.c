@@ -57,6 +57,7 @@ static int order_start(struct service *svc) {
   struct order_state *st = calloc(1, sizeof *st);
   if (st == NULL) return KIT_NOMEM;
   st->svc = svc;
+  pthread_mutex_init(&st->handover_lock, NULL);
   uuid_v7(st->instance_id);
   st->fault_injection = fault_injection_enabled(svc->cfg);
   static const char *const step_label[] = {"step", NULL};
@@ -79,6 +80,7 @@ static int order_start(struct service *svc) {
   svc->state = st;
   if (order_sweeper_start(svc) != KIT_OK) {
     svc->state = NULL;
+    pthread_mutex_destroy(&st->handover_lock);
     free(st);
     return KIT_ERROR;
   }
@@ -88,6 +90,7 @@ static int order_start(struct service *svc) {
 static void order_stop(struct service *svc) {
   if (svc->state == NULL) return;
   order_sweeper_stop(svc);
+  pthread_mutex_destroy(&((struct order_state *)svc->state)->handover_lock);
   free(svc->state);
   svc->state = NULL;
 }

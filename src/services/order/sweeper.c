@@ -54,6 +54,37 @@ static void for_each_id(struct order_state *st, char (*ids)[40], int n,
   }
 }
 
+void order_handover_owed(struct order_state *st, const char *order_id,
+                         const char *claim) {
+  pthread_mutex_lock(&st->handover_lock);
+  if (st->handover_count < ORDER_HANDOVERS_MAX) {
+    struct order_handover *h = &st->handovers[st->handover_count++];
+    snprintf(h->order_id, sizeof h->order_id, "%s", order_id);
+    snprintf(h->claim, sizeof h->claim, "%s", claim);
+  } else {
+    /* Past the bound, the 10-minute hang rule still recovers it. */
+    log_error("checkout %s: too many hand-overs owed", order_id);
+  }
+  pthread_mutex_unlock(&st->handover_lock);
+}
+
+/* Stores the hand-overs owed (owner '' for the same claim: the sweeper's
+ * query then finds them). One that fails stays for the next pass; one
+ * whose claim changed meanwhile was taken over already. */
+static void store_handovers(struct order_state *st, struct db_conn *c) {
+  pthread_mutex_lock(&st->handover_lock);
+  int kept = 0;
+  for (int i = 0; i < st->handover_count; i++) {
+    struct order_handover *h = &st->handovers[i];
+    if (store_checkout_takeover(c, h->order_id, h->claim, "", h->claim) < 0)
+      st->handovers[kept++] = *h;
+    else
+      log_info("checkout %s: handed over to the sweeper", h->order_id);
+  }
+  st->handover_count = kept;
+  pthread_mutex_unlock(&st->handover_lock);
+}
+
 static void sweep(void *arg) {
   struct order_state *st = arg;
   struct service *svc = st->svc;
@@ -63,6 +94,7 @@ static void sweep(void *arg) {
   struct db_conn *c = db_acquire(svc->db, ORDER_DB_WAIT_MS);
   if (c == NULL) goto cleanup; /* the database is away: next time */
   (void)store_worker_beat(c, st->instance_id);
+  store_handovers(st, c);
   struct checkout_record *stale = NULL;
   int n = store_checkout_stale(c, &arena, &stale, SWEEP_BATCH);
   char(*due)[40] = NULL;
