@@ -315,6 +315,28 @@ static enum import_format guess_format(const char *path, const char *text) {
   return *text == '{' ? IMPORT_JSONL : IMPORT_CSV;
 }
 
+int catalog_import_read(const char *text, size_t len, enum import_format format,
+                        FILE *errors, struct import_result *out) {
+  struct arena a;
+  struct reader r = {.path = "input", .err = errors, .arena = &a};
+  memset(out, 0, sizeof *out);
+  if (!json_utf8_valid(text, len)) return KIT_INVALID;
+  arena_init(&a, 64 * 1024);
+  if (format == IMPORT_AUTO) format = guess_format("", text);
+  if (format == IMPORT_CSV)
+    read_csv(&r, text, len);
+  else
+    read_jsonl(&r, text, len);
+  out->rows = r.n + r.errors;
+  out->errors = r.errors;
+  for (size_t i = 0; i < r.n; i++)
+    json_decref(r.objs[i]);
+  free(r.objs);
+  free(r.items);
+  arena_free(&a);
+  return r.errors > 0 ? KIT_INVALID : KIT_OK;
+}
+
 int catalog_import(const struct config *cfg, const char *path,
                    enum import_format format, FILE *errors,
                    struct import_result *out) {
