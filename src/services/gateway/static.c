@@ -136,7 +136,8 @@ static const char docs_page[] =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>ShopSphere API</title>\n"
     "<link rel=\"stylesheet\" href=\"/docs/swagger-ui/swagger-ui.css\">\n"
-    "</head>\n<body>\n<div id=\"swagger-ui\"></div>\n"
+    "</head>\n<body>\n"
+    "<div id=\"swagger-ui\" data-spec=\"/docs/openapi.yaml\"></div>\n"
     "<script src=\"/docs/swagger-ui/swagger-ui-bundle.js\"></script>\n"
     "<script src=\"/docs/init.js\"></script>\n"
     "</body>\n</html>\n";
@@ -144,8 +145,8 @@ static const char docs_page[] =
 /* The page's one script of its own, a file so that the content security
  * policy needs no inline script. */
 static const char docs_init[] =
-    "window.ui = SwaggerUIBundle({url: '/docs/openapi.yaml', "
-    "dom_id: '#swagger-ui', deepLinking: true});\n";
+    "window.ui = SwaggerUIBundle({url: document.getElementById('swagger-ui')"
+    ".dataset.spec, dom_id: '#swagger-ui', deepLinking: true});\n";
 
 static const char docs_missing_page[] =
     "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
