@@ -51,9 +51,15 @@ for n in "${NAMES[@]}"; do
   rc=0
   "$BUILD/fuzz_$n" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" \
-    "$corpus" 2>&1 | tee "$log" | grep --line-buffered -E '^#[0-9]+.*(pulse|NEW|REDUCE)|ERROR|SUMMARY|Done' |
-    awk 'NR % 20 == 1 || /ERROR|SUMMARY|Done/' || true
-  rc=${PIPESTATUS[0]}
+    "$corpus" >"$log" 2>&1 &
+  pid=$!
+  # Progress: libFuzzer's latest status line every 15 s.
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 15
+    line="$(grep -aE '^#[0-9]+' "$log" | tail -n1 || true)"
+    [[ -n "$line" ]] && echo "  $n: $line"
+  done
+  wait "$pid" || rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   cov="$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 || true)"
   if ((rc != 0)); then
