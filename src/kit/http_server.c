@@ -51,8 +51,8 @@ struct http_stream {
 /* A connection while it reads a request's headers (slowloris bound). */
 struct tracked_conn {
   MHD_socket fd;
-  int64_t phase_start_ms; /* when this header phase began */
-  bool in_headers;        /* false while a request is handled or answered */
+  int64_t deadline_ms; /* the current request's headers must be in by then */
+  bool in_headers;     /* false while a request is handled or answered */
   bool cut;               /* shut down by the watchdog */
   struct tracked_conn *prev, *next;
 };
@@ -60,11 +60,12 @@ struct tracked_conn {
 struct http_server {
   struct MHD_Daemon *daemon;
   /* Header deadline: a client must finish a request's headers within
-   * header_timeout_ms of starting them, however slowly it trickles bytes
-   * (the idle timeout alone resets at every byte). */
+   * header_timeout_ms of its request line, however slowly it trickles bytes
+   * (the idle timeout alone resets at every byte); the request line itself
+   * within line_timeout_ms of the connection or the previous answer. */
   pthread_mutex_t conns_lock;
   struct tracked_conn *conns;
-  int64_t header_timeout_ms;
+  int64_t header_timeout_ms, line_timeout_ms;
   pthread_t watchdog;
   bool watchdog_running;
   atomic_bool stopping;
@@ -99,15 +100,17 @@ static struct tracked_conn *tracked(struct MHD_Connection *con) {
   return ci ? ci->socket_context : NULL;
 }
 
-/* in_headers: a header phase starts (connection opened, or the previous
- * request was answered) or ends (the headers are complete). */
+/* A request begins (in_headers, with timeout_ms to finish what comes
+ * next) or its headers are complete (!in_headers). The deadline counts
+ * from the request line, which the server reads in the same pass as the
+ * headers that have arrived: a busy server never cuts a prompt client. */
 static void track_phase(struct http_server *s, struct MHD_Connection *con,
-                        bool in_headers) {
+                        bool in_headers, int64_t timeout_ms) {
   struct tracked_conn *tc = tracked(con);
   if (tc == NULL) return;
   pthread_mutex_lock(&s->conns_lock);
   tc->in_headers = in_headers;
-  tc->phase_start_ms = clock_monotonic_ms();
+  tc->deadline_ms = clock_monotonic_ms() + timeout_ms;
   pthread_mutex_unlock(&s->conns_lock);
 }
 
@@ -125,7 +128,7 @@ static void on_connection(void *cls, struct MHD_Connection *con,
     }
     tc->fd = ci->connect_fd;
     tc->in_headers = true;
-    tc->phase_start_ms = clock_monotonic_ms();
+    tc->deadline_ms = clock_monotonic_ms() + s->line_timeout_ms;
     pthread_mutex_lock(&s->conns_lock);
     tc->next = s->conns;
     if (s->conns) s->conns->prev = tc;
@@ -156,8 +159,7 @@ static void *header_watchdog(void *arg) {
     int cut = 0;
     pthread_mutex_lock(&s->conns_lock);
     for (struct tracked_conn *tc = s->conns; tc; tc = tc->next) {
-      if (tc->in_headers && !tc->cut &&
-          now - tc->phase_start_ms > s->header_timeout_ms) {
+      if (tc->in_headers && !tc->cut && now > tc->deadline_ms) {
         shutdown(tc->fd, SHUT_RDWR);
         tc->cut = true;
         cut++;
@@ -165,8 +167,8 @@ static void *header_watchdog(void *arg) {
     }
     pthread_mutex_unlock(&s->conns_lock);
     if (cut > 0)
-      log_info("%s: closed %d connection(s) that did not finish their "
-               "headers within %lld ms",
+      log_info("%s: closed %d connection(s) too slow to send a request's "
+               "headers (%lld ms after its request line)",
                s->service_name, cut, (long long)s->header_timeout_ms);
   }
   return NULL;
@@ -178,6 +180,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
   if (ctx == NULL) return NULL;
   arena_init(&ctx->arena, 4096);
   ctx->uri = arena_strdup(&ctx->arena, uri);
+  track_phase(s, con, true, s->header_timeout_ms);
   atomic_fetch_add(&s->inflight, 1);
   return ctx;
 }
@@ -186,7 +189,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   struct http_server *s = cls;
   struct request_ctx *ctx = *con_cls;
-  track_phase(s, con, true); /* the next request's headers, if any */
+  /* The next request's line, if any. */
+  track_phase(s, con, true, s->line_timeout_ms);
   if (ctx == NULL) return;
   free(ctx->body);
   arena_free(&ctx->arena);
@@ -484,7 +488,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
 
   if (!ctx->started) {
     ctx->started = true;
-    track_phase(s, con, false);
+    track_phase(s, con, false, 0);
     fill_request(s, ctx, con, method);
     if (framing_ambiguous(con))
       return refuse_early(s, ctx, con, API_VALIDATION_ERROR, "bad_framing",
@@ -572,6 +576,10 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   pthread_mutex_init(&s->streams_lock, NULL);
   pthread_mutex_init(&s->conns_lock, NULL);
   s->header_timeout_ms = (int64_t)opt->connection_timeout_s * 1000;
+  /* Generous: a connection may wait while the server is busy before its
+   * line is read; the idle timeout closes a silent one sooner. */
+  s->line_timeout_ms =
+      s->header_timeout_ms * 4 > 60000 ? s->header_timeout_ms * 4 : 60000;
   http_middleware_init();
 
   struct sockaddr_in addr;
