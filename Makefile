@@ -20,7 +20,7 @@ JOBS ?= 2
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 
-.PHONY: help deps build build-asan web run test bench chaos observe stop status clean distclean
+.PHONY: help deps build build-asan web run test bench chaos fuzz observe stop status clean distclean
 
 help:
 	@echo "ShopSphere targets:"
@@ -28,6 +28,7 @@ help:
 	@echo "  make test       build with sanitizers, then unit + system tests (var/test, other ports)"
 	@echo "  make bench      release build + benchmarks; writes bench/results.json"
 	@echo "  make chaos      faults under load, invariants checked (docs/resilience.md)"
+	@echo "  make fuzz       every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each (clang)"
 	@echo "  make observe    Prometheus with the SLO rules against a running make run"
 	@echo "  make build      release build in $(RELEASE_DIR)"
 	@echo "  make build-asan debug build with AddressSanitizer/UBSan in $(ASAN_DIR)"
@@ -82,6 +83,12 @@ chaos:
 	$(MAKE) deps
 	$(MAKE) build-asan
 	scripts/chaos.sh $(CHAOS_ARGS)
+
+# The fuzzing harnesses (docs/fuzzing.md): build/fuzz with clang, each run
+# for FUZZ_SECONDS (default: ten minutes in all); findings in var/fuzz.
+fuzz:
+	scripts/install-deps.sh
+	FUZZ_JOBS=$(JOBS) scripts/fuzz.sh
 
 # Prometheus (Debian's package) scraping the `make run` platform with the SLO
 # rules of deploy/observability; foreground, Ctrl-C stops it.

@@ -6,8 +6,8 @@ set -euo pipefail
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   echo "usage: scripts/install-deps.sh"
   echo "Installs compiler, CMake, C libraries, PostgreSQL, Redis, RabbitMQ,"
-  echo "Node.js/npm, wrk and nginx (for benchmarks), and Chromium (browser tests)"
-  echo "when missing."
+  echo "Node.js/npm, wrk and nginx (for benchmarks), Chromium (browser tests)"
+  echo "and clang with libFuzzer (make fuzz) when missing."
   exit 0
 fi
 
@@ -17,6 +17,7 @@ PACKAGES=(
   libjwt-dev libsodium-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
   postgresql postgresql-contrib redis-server rabbitmq-server
   wrk nginx-light curl procps chromium prometheus
+  clang-14 libclang-rt-14-dev
 )
 # Node.js may come from another distribution channel that bundles npm (and
 # conflicts with Debian's npm package): only ask for it when absent.

@@ -85,9 +85,13 @@ _ss_profile_main() {
     # exhaust, except the docs class, whose small one the gateway's
     # rate-limit test uses up from addresses of its own (docs/gateway.md).
     _ss_default SHOPSPHERE_RATE_LIMIT_PER_MINUTE 1000000
-    # Every suite logs in from 127.0.0.1; failed logins are still throttled
-    # per account (the identity suite tests that), not per address.
-    _ss_default SHOPSPHERE_LOGIN_MAX_IP_FAILURES 1000000
+    # Every suite logs in from 127.0.0.1, failing now and then (the identity
+    # suite locks an account on purpose): a per-address budget none of them
+    # reaches in 15 minutes, which the security suite exhausts from a
+    # loopback address of its own.
+    _ss_default SHOPSPHERE_LOGIN_MAX_IP_FAILURES 80
+    # A connection bound the security suite can reach (it opens more).
+    _ss_default SHOPSPHERE_MAX_CONNECTIONS 256
     _ss_default SHOPSPHERE_RATE_LIMITS "docs=20"
     # An open breaker retries after 2 s, so a test sees it close again.
     _ss_default SHOPSPHERE_BREAKER_SLEEP_MS 2000
@@ -137,6 +141,7 @@ _ss_secrets() {
   local -A bytes=([SHOPSPHERE_PG_PASSWORD]=24 [SHOPSPHERE_AMQP_PASSWORD]=24
                   [SHOPSPHERE_ADMIN_PASSWORD]=10
                   [SHOPSPHERE_INTERNAL_SECRET]=24
+                  [SHOPSPHERE_KEK]=32
                   [SHOPSPHERE_COURIER_WEBHOOK_SECRET]=24
                   [SHOPSPHERE_PAYMENT_WEBHOOK_SECRET]=24)
   for key in "${!bytes[@]}"; do

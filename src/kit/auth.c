@@ -386,6 +386,14 @@ static size_t parse_jwks(const char *body, size_t len,
   return count;
 }
 
+size_t auth_jwks_usable_keys(const char *body, size_t len) {
+  struct cached_key keys[JWKS_MAX_KEYS];
+  size_t count = parse_jwks(body, len, keys);
+  for (size_t i = 0; i < count; i++)
+    EVP_PKEY_free(keys[i].pkey);
+  return count;
+}
+
 /* Fetches the JWKS and replaces the cache. Called with fetch_lock held. */
 static int fetch_jwks(void) {
   verifier.attempted_at_ms = now_ms();

@@ -88,6 +88,10 @@ int auth_verify_with_key(const char *token, const char *kid,
                          const struct auth_claims_rules *rules,
                          struct principal *out, char *why, size_t why_size);
 
+/* How many usable RS256 keys a JWKS document holds (what the verifier's
+ * cache would take from it); for the fuzzing harness and tests. */
+size_t auth_jwks_usable_keys(const char *body, size_t len);
+
 /* Milliseconds since the epoch encoded in a UUIDv7 (the `jti` the auth
  * service mints); -1 when s is not a version-7 UUID. The revocation marker
  * AUTH_REVOKED_PREFIX is compared with it, so a token minted a moment after a

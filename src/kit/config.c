@@ -160,6 +160,8 @@ static const struct setting settings[] = {
     INT(sandbox_payment_latency_ms, "SHOPSPHERE_SANDBOX_PAYMENT_LATENCY_MS", "0",
         0, 600000),
     SECRET(internal_secret, "SHOPSPHERE_INTERNAL_SECRET", ""),
+    SECRET(kek, "SHOPSPHERE_KEK", ""),
+    SECRET(kek_previous, "SHOPSPHERE_KEK_PREVIOUS", ""),
     STR(jwt_issuer, "SHOPSPHERE_JWT_ISSUER", "shopsphere-auth", NULL),
     STR(jwt_audience, "SHOPSPHERE_JWT_AUDIENCE", "shopsphere", NULL),
     INT(access_token_ttl_s, "SHOPSPHERE_ACCESS_TOKEN_TTL", "900", 30, 86400),

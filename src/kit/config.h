@@ -117,6 +117,10 @@ struct config {
   /* Identity: tokens, signing keys, passwords (docs/identity.md). */
   char internal_secret[128];  /* SHOPSPHERE_INTERNAL_SECRET: X-Internal-Token
                                  of service-to-service calls (secret) */
+  char kek[80];               /* SHOPSPHERE_KEK: 64 hex digits, the key that
+                                 encrypts signing keys at rest (secret) */
+  char kek_previous[80];      /* SHOPSPHERE_KEK_PREVIOUS: the one before, read
+                                 during a rotation (secret) */
   char jwt_issuer[128];       /* SHOPSPHERE_JWT_ISSUER */
   char jwt_audience[128];     /* SHOPSPHERE_JWT_AUDIENCE */
   int access_token_ttl_s;     /* SHOPSPHERE_ACCESS_TOKEN_TTL (900) */

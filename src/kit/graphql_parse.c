@@ -224,6 +224,11 @@ static void next(struct parser *ps) {
   ps->tok = ps->p;
   ps->tok_line = ps->line;
   ps->tok_col = (int)(ps->p - ps->line_start) + 1;
+  /* Until a token is read: a lexing failure below must not leave the
+   * previous token's kind and length over the new position (a stale name
+   * of 5 bytes read at the last byte of the text: found by fuzzing). */
+  ps->kind = T_EOF;
+  ps->tok_len = 0;
   if (ps->p >= ps->end) {
     ps->kind = T_EOF;
     ps->tok_len = 0;

@@ -71,7 +71,7 @@ struct http_response {
   char *body;               /* malloc'd, owned by the response */
   size_t body_len;
   char content_type[64];
-  struct http_header headers[16]; /* name/value malloc'd, owned */
+  struct http_header headers[24]; /* name/value malloc'd, owned */
   size_t header_count;
   struct http_stream *stream; /* when set, the body (body is ignored); owned
                                  by the response until the server takes it */

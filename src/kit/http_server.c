@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,8 +48,27 @@ struct http_stream {
   struct http_stream *prev, *next; /* the server's list */
 };
 
+/* A connection while it reads a request's headers (slowloris bound). */
+struct tracked_conn {
+  MHD_socket fd;
+  int64_t deadline_ms; /* the current request's headers must be in by then */
+  bool in_headers;     /* false while a request is handled or answered */
+  bool cut;               /* shut down by the watchdog */
+  struct tracked_conn *prev, *next;
+};
+
 struct http_server {
   struct MHD_Daemon *daemon;
+  /* Header deadline: a client must finish a request's headers within
+   * header_timeout_ms of its request line, however slowly it trickles bytes
+   * (the idle timeout alone resets at every byte); the request line itself
+   * within line_timeout_ms of the connection or the previous answer. */
+  pthread_mutex_t conns_lock;
+  struct tracked_conn *conns;
+  int64_t header_timeout_ms, line_timeout_ms;
+  pthread_t watchdog;
+  bool watchdog_running;
+  atomic_bool stopping;
   pthread_mutex_t streams_lock;
   struct http_stream *streams; /* live streamed responses */
   const struct router *router;
@@ -72,12 +92,95 @@ struct request_ctx {
   struct http_request req;
 };
 
+/* --- the header deadline -------------------------------------------------- */
+
+static struct tracked_conn *tracked(struct MHD_Connection *con) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
+/* A request begins (in_headers, with timeout_ms to finish what comes
+ * next) or its headers are complete (!in_headers). The deadline counts
+ * from the request line, which the server reads in the same pass as the
+ * headers that have arrived: a busy server never cuts a prompt client. */
+static void track_phase(struct http_server *s, struct MHD_Connection *con,
+                        bool in_headers, int64_t timeout_ms) {
+  struct tracked_conn *tc = tracked(con);
+  if (tc == NULL) return;
+  pthread_mutex_lock(&s->conns_lock);
+  tc->in_headers = in_headers;
+  tc->deadline_ms = clock_monotonic_ms() + timeout_ms;
+  pthread_mutex_unlock(&s->conns_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *con,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  struct http_server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct tracked_conn *tc = calloc(1, sizeof *tc);
+    if (tc == NULL || ci == NULL) {
+      free(tc);
+      return;
+    }
+    tc->fd = ci->connect_fd;
+    tc->in_headers = true;
+    tc->deadline_ms = clock_monotonic_ms() + s->line_timeout_ms;
+    pthread_mutex_lock(&s->conns_lock);
+    tc->next = s->conns;
+    if (s->conns) s->conns->prev = tc;
+    s->conns = tc;
+    pthread_mutex_unlock(&s->conns_lock);
+    *socket_context = tc;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+    struct tracked_conn *tc = *socket_context;
+    pthread_mutex_lock(&s->conns_lock);
+    if (tc->prev) tc->prev->next = tc->next;
+    if (tc->next) tc->next->prev = tc->prev;
+    if (s->conns == tc) s->conns = tc->next;
+    pthread_mutex_unlock(&s->conns_lock);
+    free(tc);
+    *socket_context = NULL;
+  }
+}
+
+/* Every half second: shuts down the sockets of connections still in their
+ * header phase past the deadline; MHD then sees the end and closes them.
+ * The lock keeps MHD from closing (and the kernel from reusing) a tracked
+ * fd meanwhile: MHD notifies the close before it closes the socket. */
+static void *header_watchdog(void *arg) {
+  struct http_server *s = arg;
+  while (!atomic_load(&s->stopping)) {
+    usleep(500 * 1000);
+    int64_t now = clock_monotonic_ms();
+    int cut = 0;
+    pthread_mutex_lock(&s->conns_lock);
+    for (struct tracked_conn *tc = s->conns; tc; tc = tc->next) {
+      if (tc->in_headers && !tc->cut && now > tc->deadline_ms) {
+        shutdown(tc->fd, SHUT_RDWR);
+        tc->cut = true;
+        cut++;
+      }
+    }
+    pthread_mutex_unlock(&s->conns_lock);
+    if (cut > 0)
+      log_info("%s: closed %d connection(s) too slow to send a request's "
+               "headers (%lld ms after its request line)",
+               s->service_name, cut, (long long)s->header_timeout_ms);
+  }
+  return NULL;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
   struct http_server *s = cls;
   struct request_ctx *ctx = calloc(1, sizeof *ctx);
   if (ctx == NULL) return NULL;
   arena_init(&ctx->arena, 4096);
   ctx->uri = arena_strdup(&ctx->arena, uri);
+  track_phase(s, con, true, s->header_timeout_ms);
   atomic_fetch_add(&s->inflight, 1);
   return ctx;
 }
@@ -86,6 +189,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   struct http_server *s = cls;
   struct request_ctx *ctx = *con_cls;
+  /* The next request's line, if any. */
+  track_phase(s, con, true, s->line_timeout_ms);
   if (ctx == NULL) return;
   free(ctx->body);
   arena_free(&ctx->arena);
@@ -235,6 +340,10 @@ static enum MHD_Result send_response(struct http_server *srv,
                             res->content_type);
   for (size_t i = 0; i < res->header_count; i++)
     MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value);
+  /* Every answer: a browser never guesses a type other than the one we
+   * name (a JSON error page is not a script). */
+  if (http_response_get_header(res, "X-Content-Type-Options") == NULL)
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
   enum MHD_Result r = MHD_queue_response(con, res->status, mr);
   MHD_destroy_response(mr);
   return r;
@@ -271,26 +380,102 @@ static void fill_request(struct http_server *s, struct request_ctx *ctx,
   req->client_ip = arena_strdup(&ctx->arena, ip);
 }
 
-/* Answers 413 in the envelope (ids assigned so the trace id is right). */
-static enum MHD_Result reply_too_large(struct http_server *s,
-                                       struct request_ctx *ctx,
-                                       struct MHD_Connection *con) {
+/* Answers an error in the envelope before the body was read, and closes
+ * the connection (ids assigned so the trace id is right). */
+static enum MHD_Result refuse_early(struct http_server *s,
+                                    struct request_ctx *ctx,
+                                    struct MHD_Connection *con,
+                                    enum api_error error, const char *route,
+                                    const char *msg, const char *details) {
   struct http_response res;
   http_response_init(&res);
   http_assign_ids(&ctx->req);
-  ctx->req.route = "too_large";
-  char msg[96];
-  snprintf(msg, sizeof msg, "request body exceeds %ld bytes",
-           s->max_body_bytes);
-  http_reply_error(&res, &ctx->req, API_PAYLOAD_TOO_LARGE, msg, NULL);
+  ctx->req.route = route;
+  http_reply_error(&res, &ctx->req, error, msg, details);
   http_response_header(&res, "X-Request-Id", ctx->req.request_id);
   http_response_header(&res, "Connection", "close");
   log_context_set(s->service_name, ctx->req.trace_id, ctx->req.request_id);
-  log_warn("refused %s %s: body too large", ctx->req.method, ctx->req.path);
+  log_warn("refused %s %s: %s", ctx->req.method, ctx->req.path, msg);
   log_context_clear();
   enum MHD_Result r = send_response(s, con, &res, false);
   http_response_clear(&res);
   return r;
+}
+
+/* Answers 413 in the envelope. */
+static enum MHD_Result reply_too_large(struct http_server *s,
+                                       struct request_ctx *ctx,
+                                       struct MHD_Connection *con) {
+  char msg[96];
+  snprintf(msg, sizeof msg, "request body exceeds %ld bytes",
+           s->max_body_bytes);
+  return refuse_early(s, ctx, con, API_PAYLOAD_TOO_LARGE, "too_large", msg,
+                      NULL);
+}
+
+/* How a request says where its body ends, over every header line (not just
+ * the ones collected into the request). */
+struct framing {
+  const char *length; /* the first Content-Length */
+  int lengths, encodings;
+  bool ambiguous;
+};
+
+static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value) {
+  (void)kind;
+  struct framing *f = cls;
+  value = value ? value : "";
+  if (strcasecmp(key, "Content-Length") == 0) {
+    /* Digits only: no sign, no list, no spaces inside. */
+    if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value))
+      f->ambiguous = true;
+    if (f->lengths++ > 0 && strcmp(f->length, value) != 0) f->ambiguous = true;
+    if (f->length == NULL) f->length = value;
+  } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+    if (f->encodings++ > 0 || strcasecmp(value, "chunked") != 0)
+      f->ambiguous = true;
+  }
+  return MHD_YES;
+}
+
+/* Request smuggling (RFC 9112 §6.3): two different Content-Lengths, one
+ * that is not a number, both Content-Length and Transfer-Encoding, or a
+ * transfer coding other than chunked would let two parsers on the way
+ * disagree on where this request ends and the next begins. Refused. */
+static bool framing_ambiguous(struct MHD_Connection *con) {
+  struct framing f = {0};
+  MHD_get_connection_values(con, MHD_HEADER_KIND, scan_framing, &f);
+  return f.ambiguous || (f.lengths > 0 && f.encodings > 0);
+}
+
+/* true when s holds an escaped NUL byte ("%00"). */
+static bool has_nul_escape(const char *s, size_t n) {
+  for (size_t i = 0; i + 2 < n; i++)
+    if (s[i] == '%' && s[i + 1] == '0' && s[i + 2] == '0') return true;
+  return false;
+}
+
+/* A NUL byte in a query value would cut it short where C code reads it
+ * ("limit=1%00junk" read as 1): such a value is refused, naming its
+ * parameter (into name, size 64; "query" when the name is odd). */
+static bool query_has_nul(const char *query, char name[64]) {
+  for (const char *seg = query; *seg;) {
+    size_t len = strcspn(seg, "&");
+    if (has_nul_escape(seg, len)) {
+      size_t key = strcspn(seg, "=&");
+      bool plain = key > 0 && key < 64;
+      for (size_t i = 0; plain && i < key; i++)
+        plain = (seg[i] >= 'a' && seg[i] <= 'z') || seg[i] == '_' ||
+                (seg[i] >= 'A' && seg[i] <= 'Z') ||
+                (seg[i] >= '0' && seg[i] <= '9');
+      snprintf(name, 64, "%.*s", plain ? (int)key : 5, plain ? seg : "query");
+      return true;
+    }
+    seg += len;
+    if (*seg == '&') seg++;
+  }
+  return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
@@ -303,7 +488,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
 
   if (!ctx->started) {
     ctx->started = true;
+    track_phase(s, con, false, 0);
     fill_request(s, ctx, con, method);
+    if (framing_ambiguous(con))
+      return refuse_early(s, ctx, con, API_VALIDATION_ERROR, "bad_framing",
+                          "ambiguous message framing (Content-Length / "
+                          "Transfer-Encoding)",
+                          NULL);
+    char param[64];
+    if (has_nul_escape(ctx->req.path, strlen(ctx->req.path)))
+      return refuse_early(s, ctx, con, API_NOT_FOUND, "unmatched",
+                          "no such resource", NULL);
+    if (query_has_nul(ctx->req.query, param))
+      return refuse_early(s, ctx, con, API_UNPROCESSABLE, "bad_query",
+                          "a query parameter holds a NUL byte", param);
     const char *cl = http_header(&ctx->req, "Content-Length");
     long long declared = cl != NULL ? strtoll(cl, NULL, 10) : 0;
     if (declared > s->max_body_bytes * DISCARD_FACTOR)
@@ -374,7 +572,14 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   s->max_body_bytes = opt->max_body_bytes;
   snprintf(s->service_name, sizeof s->service_name, "%s", opt->service_name);
   atomic_init(&s->inflight, 0);
+  atomic_init(&s->stopping, false);
   pthread_mutex_init(&s->streams_lock, NULL);
+  pthread_mutex_init(&s->conns_lock, NULL);
+  s->header_timeout_ms = (int64_t)opt->connection_timeout_s * 1000;
+  /* Generous: a connection may wait while the server is busy before its
+   * line is read; the idle timeout closes a silent one sooner. */
+  s->line_timeout_ms =
+      s->header_timeout_ms * 4 > 60000 ? s->header_timeout_ms * 4 : 60000;
   http_middleware_init();
 
   struct sockaddr_in addr;
@@ -383,6 +588,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
   addr.sin_port = htons((uint16_t)opt->port);
   if (inet_pton(AF_INET, opt->bind_address, &addr.sin_addr) != 1) {
     log_error("bind address %s is not an IPv4 address", opt->bind_address);
+    pthread_mutex_destroy(&s->conns_lock);
     pthread_mutex_destroy(&s->streams_lock);
     free(s);
     return NULL;
@@ -400,16 +606,22 @@ struct http_server *http_server_start(const struct http_server_options *opt,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opt->max_header_bytes,
       MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
       MHD_OPTION_END);
   if (s->daemon == NULL) {
     log_error("cannot listen on %s:%d (port in use?)", opt->bind_address,
               opt->port);
+    pthread_mutex_destroy(&s->conns_lock);
     pthread_mutex_destroy(&s->streams_lock);
     free(s);
     return NULL;
   }
+  s->watchdog_running =
+      pthread_create(&s->watchdog, NULL, header_watchdog, s) == 0;
+  if (!s->watchdog_running)
+    log_warn("no header deadline: the watchdog thread did not start");
   log_info("listening on http://%s:%d with %d threads", opt->bind_address,
            opt->port, opt->threads);
   return s;
@@ -439,6 +651,9 @@ void http_server_stop(struct http_server *s, int grace_ms) {
   /* A stream that began after end_streams (a request in flight then). */
   end_streams(s);
   MHD_stop_daemon(s->daemon);
+  atomic_store(&s->stopping, true);
+  if (s->watchdog_running) pthread_join(s->watchdog, NULL);
+  pthread_mutex_destroy(&s->conns_lock);
   pthread_mutex_destroy(&s->streams_lock);
   free(s);
 }

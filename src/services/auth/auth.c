@@ -33,8 +33,24 @@ static const struct route routes[] = {
      NULL},
 };
 
-/* Makes and stores a new signing key: 1, or a db_status < 0. */
-static int generate_key(struct db_conn *conn) {
+/* The key-encryption keys of the configuration: *kek (NULL when
+ * SHOPSPHERE_KEK is unset) and *previous (NULL unless
+ * SHOPSPHERE_KEK_PREVIOUS is set). */
+struct keks {
+  unsigned char current[KEK_BYTES], previous[KEK_BYTES];
+  const unsigned char *kek, *prev;
+};
+
+static void keks_load(const struct config *cfg, struct keks *k) {
+  k->kek = kek_parse(cfg->kek, k->current) ? k->current : NULL;
+  k->prev = kek_parse(cfg->kek_previous, k->previous) ? k->previous : NULL;
+}
+
+static void keks_wipe(struct keks *k) { sodium_memzero(k, sizeof *k); }
+
+/* Makes and stores a new signing key (sealed when a KEK is set): 1, or a
+ * db_status < 0. */
+static int generate_key(struct db_conn *conn, const struct config *cfg) {
   char *private_pem = NULL, *public_pem = NULL;
   if (key_generate(&private_pem, &public_pem) != KIT_OK) {
     log_error("cannot generate an RSA signing key");
@@ -42,7 +58,15 @@ static int generate_key(struct db_conn *conn) {
   }
   char kid[UUID_STR_LEN];
   uuid_v7(kid);
-  int rc = store_key_insert(conn, kid, private_pem, public_pem);
+  struct keks k;
+  keks_load(cfg, &k);
+  char *sealed = k.kek ? key_seal(k.kek, kid, private_pem) : NULL;
+  keks_wipe(&k);
+  int rc = k.kek && sealed == NULL
+               ? DB_HARD_ERROR
+               : store_key_insert(conn, kid, sealed ? sealed : private_pem,
+                                  public_pem);
+  free(sealed);
   sodium_memzero(private_pem, strlen(private_pem));
   free(private_pem);
   free(public_pem);
@@ -51,17 +75,60 @@ static int generate_key(struct db_conn *conn) {
 }
 
 /* Newest key older than the rotation period (or none): make a new one. */
-static int maybe_generate(struct db_conn *conn, const struct stored_key *keys,
-                          int count, int rotation_s) {
+static int maybe_generate(struct db_conn *conn, const struct config *cfg,
+                          const struct stored_key *keys, int count) {
   int64_t now = (int64_t)time(NULL);
-  if (count > 0 && now - keys[0].created < rotation_s) return 0;
-  return generate_key(conn);
+  if (count > 0 && now - keys[0].created < cfg->jwt_key_rotation_s) return 0;
+  return generate_key(conn, cfg);
+}
+
+/* Opens each stored key in place (private_pem becomes the PEM), and writes
+ * back sealed under the current KEK whatever is not: a plaintext key of
+ * before encryption, or one sealed under the previous KEK (a rotation). A
+ * key no KEK opens is left out (logged). Returns how many remain. */
+static int open_keys(struct db_conn *conn, const struct config *cfg,
+                     struct stored_key *keys, int count) {
+  struct keks k;
+  keks_load(cfg, &k);
+  int n = 0;
+  for (int i = 0; i < count; i++) {
+    struct stored_key *sk = &keys[i];
+    bool current = k.kek && key_is_sealed(sk->private_pem);
+    char *pem = key_unseal(k.kek, sk->kid, sk->private_pem);
+    if (pem == NULL) {
+      current = false;
+      pem = key_unseal(k.prev, sk->kid, sk->private_pem);
+    }
+    if (pem == NULL) {
+      log_error("signing key %s cannot be opened with SHOPSPHERE_KEK (or "
+                "SHOPSPHERE_KEK_PREVIOUS); it is not used",
+                sk->kid);
+      free(sk->private_pem);
+      continue;
+    }
+    if (k.kek != NULL && !current) {
+      char *sealed = key_seal(k.kek, sk->kid, pem);
+      if (sealed != NULL && store_key_set_private(conn, sk->kid, sealed) >= 0)
+        log_info("signing key %s is now encrypted with the current KEK",
+                 sk->kid);
+      else
+        log_warn("signing key %s could not be re-encrypted; will retry",
+                 sk->kid);
+      free(sealed);
+    }
+    sodium_memzero(sk->private_pem, strlen(sk->private_pem));
+    free(sk->private_pem);
+    sk->private_pem = pem;
+    keys[n++] = *sk;
+  }
+  keks_wipe(&k);
+  return n;
 }
 
 int auth_rotate_keys(struct service *svc) {
   struct db_conn *conn = db_acquire(svc->db, 2000);
   if (conn == NULL) return KIT_UNAVAILABLE;
-  int rc = generate_key(conn);
+  int rc = generate_key(conn, svc->cfg);
   db_release(svc->db, conn);
   if (rc < 0) return KIT_UNAVAILABLE;
   return auth_keys_refresh(svc);
@@ -75,12 +142,13 @@ int auth_keys_refresh(struct service *svc) {
   int count = 0;
   int rc = store_keys_newest(conn, stored, KEYRING_SIZE, &count);
   if (rc >= 0) {
-    rc = maybe_generate(conn, stored, count, svc->cfg->jwt_key_rotation_s);
+    rc = maybe_generate(conn, svc->cfg, stored, count);
     if (rc > 0) {
       store_keys_free(stored, count);
       rc = store_keys_newest(conn, stored, KEYRING_SIZE, &count);
     }
   }
+  if (rc >= 0) count = open_keys(conn, svc->cfg, stored, count);
   db_release(svc->db, conn);
   if (rc < 0) {
     store_keys_free(stored, count);

@@ -29,7 +29,9 @@ enum put_outcome { PUT_CREATED, PUT_REPLACED, PUT_EMAIL_TAKEN };
 
 struct put_tx {
   struct credential *cred;
+  bool replace_orphan;
   enum put_outcome outcome;
+  char orphan[40]; /* the credential replaced, "" when none */
 };
 
 static int credential_put_body(struct db_conn *conn, void *arg) {
@@ -45,8 +47,20 @@ static int credential_put_body(struct db_conn *conn, void *arg) {
   rc = store_credential_by_email(conn, t->cred->email, &existing);
   if (rc < 0) return rc;
   if (rc == 1 && strcmp(existing.user_id, t->cred->user_id) != 0) {
-    t->outcome = PUT_EMAIL_TAKEN;
-    return 0;
+    if (!t->replace_orphan) {
+      t->outcome = PUT_EMAIL_TAKEN;
+      return 0;
+    }
+    /* The user service vouches that no profile has this e-mail: the
+     * credential is what a registration that crashed before its COMMIT
+     * left behind (docs/identity.md). It goes, with its sessions. */
+    snprintf(t->orphan, sizeof t->orphan, "%s", existing.user_id);
+    if ((rc = store_refresh_revoke_user(conn, existing.user_id)) < 0 ||
+        (rc = store_credential_delete(conn, existing.user_id)) < 0 ||
+        (rc = store_credential_insert(conn, t->cred)) < 0)
+      return rc;
+    t->outcome = PUT_CREATED;
+    return 1;
   }
   /* The same account again (a retried call): PUT replaces. */
   t->outcome = PUT_REPLACED;
@@ -64,6 +78,7 @@ void auth_handle_credential_put(struct http_request *req,
   }
   const char *email = NULL, *password = NULL, *role = "customer",
              *status = "active";
+  bool replace_orphan = false;
   struct json_field fields[] = {
       {.name = "email", .type = JF_EMAIL, .required = true, .out = &email},
       {.name = "password",
@@ -77,11 +92,14 @@ void auth_handle_credential_put(struct http_request *req,
        .type = JF_ENUM,
        .out = &status,
        .enum_values = statuses},
+      {.name = "replace_orphan", .type = JF_BOOL, .out = &replace_orphan},
   };
   struct json_doc *doc = NULL;
   struct credential cred;
   memset(&cred, 0, sizeof cred);
-  if (!http_read_body(req, res, fields, 4, true, &doc)) goto cleanup;
+  if (!http_read_body(req, res, fields, sizeof fields / sizeof fields[0], true,
+                      &doc))
+    goto cleanup;
   char why[128];
   if (!password_policy_ok(password, email, why, sizeof why)) {
     http_reply_error(res, req, API_UNPROCESSABLE, why, "password");
@@ -95,11 +113,19 @@ void auth_handle_credential_put(struct http_request *req,
     http_reply_error(res, req, API_INTERNAL_ERROR, "internal error", NULL);
     goto cleanup;
   }
-  struct put_tx t = {.cred = &cred};
+  struct put_tx t = {.cred = &cred, .replace_orphan = replace_orphan};
   int rc = db_transaction(svc->db, DB_READ_COMMITTED, credential_put_body, &t);
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
     goto cleanup;
+  }
+  if (t.orphan[0] != '\0') {
+    log_warn("removed orphan credential %s (no profile) for the registration "
+             "of %s",
+             t.orphan, cred.user_id);
+    if (auth_revoke_user_tokens(svc, t.orphan) != KIT_OK)
+      log_warn("cannot revoke the access tokens of orphan credential %s",
+               t.orphan);
   }
   if (t.outcome == PUT_CREATED) {
     /* Failed logins counted against this e-mail before the account existed

@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,98 @@ void *keyring_jwks(struct keyring *k) {
   }
   pthread_rwlock_unlock(&k->lock);
   return json_pack("{s:o}", "keys", keys);
+}
+
+/* --- encryption at rest ----------------------------------------------------
+ */
+
+bool kek_parse(const char *hex, unsigned char kek[KEK_BYTES]) {
+  size_t len = 0;
+  if (hex == NULL || strlen(hex) != KEK_BYTES * 2) return false;
+  return sodium_hex2bin(kek, KEK_BYTES, hex, strlen(hex), NULL, &len, NULL) ==
+             0 &&
+         len == KEK_BYTES;
+}
+
+bool key_is_sealed(const char *stored) {
+  return strncmp(stored, SEALED_PREFIX, strlen(SEALED_PREFIX)) == 0;
+}
+
+#define GCM_IV 12
+#define GCM_TAG 16
+
+/* AES-256-GCM over in (n bytes) with the kid as associated data. */
+static bool gcm(bool encrypt, const unsigned char kek[KEK_BYTES],
+                const char *kid, const unsigned char iv[GCM_IV],
+                unsigned char tag[GCM_TAG], const unsigned char *in, int n,
+                unsigned char *out) {
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int len = 0, fin = 0;
+  bool ok =
+      ctx != NULL &&
+      EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) ==
+          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_IV, NULL) == 1 &&
+      EVP_CipherInit_ex(ctx, NULL, NULL, kek, iv, encrypt) == 1 &&
+      EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)kid,
+                       (int)strlen(kid)) == 1 &&
+      EVP_CipherUpdate(ctx, out, &len, in, n) == 1 &&
+      (encrypt ||
+       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) == 1) &&
+      EVP_CipherFinal_ex(ctx, out + len, &fin) == 1 &&
+      (!encrypt ||
+       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, tag) == 1);
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
+char *key_seal(const unsigned char kek[KEK_BYTES], const char *kid,
+               const char *pem) {
+  size_t n = strlen(pem), raw_len = GCM_IV + GCM_TAG + n;
+  unsigned char *raw = malloc(raw_len);
+  if (raw == NULL) return NULL;
+  randombytes_buf(raw, GCM_IV);
+  char *out = NULL;
+  if (gcm(true, kek, kid, raw, raw + GCM_IV, (const unsigned char *)pem, (int)n,
+          raw + GCM_IV + GCM_TAG)) {
+    size_t b64 =
+        sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_ORIGINAL);
+    out = malloc(strlen(SEALED_PREFIX) + b64);
+    if (out != NULL) {
+      strcpy(out, SEALED_PREFIX);
+      sodium_bin2base64(out + strlen(SEALED_PREFIX), b64, raw, raw_len,
+                        sodium_base64_VARIANT_ORIGINAL);
+    }
+  }
+  sodium_memzero(raw, raw_len);
+  free(raw);
+  return out;
+}
+
+char *key_unseal(const unsigned char *kek, const char *kid,
+                 const char *stored) {
+  if (!key_is_sealed(stored)) return strdup(stored); /* legacy plaintext */
+  if (kek == NULL) return NULL;
+  const char *b64 = stored + strlen(SEALED_PREFIX);
+  size_t cap = strlen(b64), raw_len = 0;
+  unsigned char *raw = malloc(cap + 1);
+  if (raw == NULL) return NULL;
+  char *pem = NULL;
+  if (sodium_base642bin(raw, cap, b64, strlen(b64), NULL, &raw_len, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) == 0 &&
+      raw_len > GCM_IV + GCM_TAG) {
+    size_t n = raw_len - GCM_IV - GCM_TAG;
+    pem = malloc(n + 1);
+    if (pem != NULL &&
+        gcm(false, kek, kid, raw, raw + GCM_IV, raw + GCM_IV + GCM_TAG, (int)n,
+            (unsigned char *)pem)) {
+      pem[n] = '\0';
+    } else if (pem != NULL) {
+      sodium_memzero(pem, n + 1);
+      free(pem);
+      pem = NULL;
+    }
+  }
+  free(raw);
+  return pem;
 }

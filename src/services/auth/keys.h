@@ -4,6 +4,7 @@
 #define SHOPSPHERE_AUTH_KEYS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -45,5 +46,28 @@ EVP_PKEY *keyring_signer(struct keyring *k, char kid[40]);
 
 /* The JWKS document {keys: [...]} as a json_t * (caller decrefs). */
 void *keyring_jwks(struct keyring *k);
+
+/* --- encryption at rest (docs/identity.md) ---
+ * A stored private key is "kek1:" + base64(iv 12 | GCM tag 16 | ciphertext):
+ * the PEM under AES-256-GCM with the key-encryption key (SHOPSPHERE_KEK),
+ * the kid as associated data (a sealed key cannot be moved to another
+ * row). Keys stored before encryption existed are plaintext PEM. */
+#define KEK_BYTES 32
+#define SEALED_PREFIX "kek1:"
+
+/* 64 hex digits into kek; false when empty or malformed. */
+bool kek_parse(const char *hex, unsigned char kek[KEK_BYTES]);
+
+/* true when stored is sealed (else it is a legacy plaintext PEM). */
+bool key_is_sealed(const char *stored);
+
+/* pem sealed under kek for kid; malloc'd, NULL on failure. */
+char *key_seal(const unsigned char kek[KEK_BYTES], const char *kid,
+               const char *pem);
+
+/* The PEM of a stored key (malloc'd; zero it before freeing): a sealed one
+ * opened with kek (NULL: none), a plaintext one copied. NULL when it cannot
+ * be opened with kek. */
+char *key_unseal(const unsigned char *kek, const char *kid, const char *stored);
 
 #endif

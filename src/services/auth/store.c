@@ -59,6 +59,8 @@ const struct db_statement auth_statements[] = {
      "FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT $1"},
     {"key_insert", "INSERT INTO signing_keys (kid, private_pem, public_pem) "
                    "VALUES ($1, $2, $3)"},
+    {"key_set_private",
+     "UPDATE signing_keys SET private_pem = $2 WHERE kid = $1"},
 };
 _Static_assert(sizeof auth_statements / sizeof auth_statements[0] ==
                    AUTH_STATEMENT_COUNT,
@@ -226,6 +228,8 @@ int store_keys_newest(struct db_conn *c, struct stored_key *out, int max,
 
 void store_keys_free(struct stored_key *keys, int count) {
   for (int i = 0; i < count; i++) {
+    if (keys[i].private_pem != NULL)
+      explicit_bzero(keys[i].private_pem, strlen(keys[i].private_pem));
     free(keys[i].private_pem);
     keys[i].private_pem = NULL;
   }
@@ -235,4 +239,10 @@ int store_key_insert(struct db_conn *c, const char *kid,
                      const char *private_pem, const char *public_pem) {
   const char *p[] = {kid, private_pem, public_pem};
   return db_exec(c, "key_insert", 3, p, NULL);
+}
+
+int store_key_set_private(struct db_conn *c, const char *kid,
+                          const char *stored) {
+  const char *p[] = {kid, stored};
+  return db_exec(c, "key_set_private", 2, p, NULL);
 }

@@ -8,7 +8,7 @@
 
 #include "kit/db.h"
 
-#define AUTH_STATEMENT_COUNT 18
+#define AUTH_STATEMENT_COUNT 19
 extern const struct db_statement auth_statements[AUTH_STATEMENT_COUNT];
 
 struct credential {
@@ -72,6 +72,10 @@ struct stored_key {
 int store_keys_newest(struct db_conn *c, struct stored_key *out, int max,
                       int *count);
 void store_keys_free(struct stored_key *keys, int count);
+/* Replaces a key's stored private key (sealing a legacy one, resealing
+ * under a new key-encryption key). */
+int store_key_set_private(struct db_conn *c, const char *kid,
+                          const char *stored);
 int store_key_insert(struct db_conn *c, const char *kid,
                      const char *private_pem, const char *public_pem);
 

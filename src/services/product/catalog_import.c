@@ -315,6 +315,39 @@ static enum import_format guess_format(const char *path, const char *text) {
   return *text == '{' ? IMPORT_JSONL : IMPORT_CSV;
 }
 
+/* Reads text (UTF-8 checked by the caller) into r in its format, counting
+ * the rows in out. */
+static void read_rows(struct reader *r, const char *text, size_t len,
+                      enum import_format format, struct import_result *out) {
+  if (format == IMPORT_AUTO) format = guess_format(r->path, text);
+  if (format == IMPORT_CSV)
+    read_csv(r, text, len);
+  else
+    read_jsonl(r, text, len);
+  out->rows = r->n + r->errors;
+  out->errors = r->errors;
+}
+
+static void reader_free(struct reader *r) {
+  for (size_t i = 0; i < r->n; i++)
+    json_decref(r->objs[i]);
+  free(r->objs);
+  free(r->items);
+}
+
+int catalog_import_read(const char *text, size_t len, enum import_format format,
+                        FILE *errors, struct import_result *out) {
+  struct arena a;
+  struct reader r = {.path = "", .err = errors, .arena = &a};
+  memset(out, 0, sizeof *out);
+  if (!json_utf8_valid(text, len)) return KIT_INVALID;
+  arena_init(&a, 64 * 1024);
+  read_rows(&r, text, len, format, out);
+  reader_free(&r);
+  arena_free(&a);
+  return out->errors > 0 ? KIT_INVALID : KIT_OK;
+}
+
 int catalog_import(const struct config *cfg, const char *path,
                    enum import_format format, FILE *errors,
                    struct import_result *out) {
@@ -335,13 +368,7 @@ int catalog_import(const struct config *cfg, const char *path,
     rc = KIT_INVALID;
     goto cleanup;
   }
-  if (format == IMPORT_AUTO) format = guess_format(path, text);
-  if (format == IMPORT_CSV)
-    read_csv(&r, text, len);
-  else
-    read_jsonl(&r, text, len);
-  out->rows = r.n + r.errors;
-  out->errors = r.errors;
+  read_rows(&r, text, len, format, out);
   if (r.n == 0) {
     rc = r.errors > 0 ? KIT_INVALID : KIT_OK;
     goto cleanup;
@@ -371,10 +398,7 @@ int catalog_import(const struct config *cfg, const char *path,
     rc = KIT_OK;
   }
 cleanup:
-  for (size_t i = 0; i < r.n; i++)
-    json_decref(r.objs[i]);
-  free(r.objs);
-  free(r.items);
+  reader_free(&r);
   free(text);
   db_pool_close(pool);
   arena_free(&a);

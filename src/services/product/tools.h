@@ -91,6 +91,13 @@ int catalog_import(const struct config *cfg, const char *path,
                    enum import_format format, FILE *errors,
                    struct import_result *out);
 
+/* Reads and validates text (UTF-8, NUL-terminated at len) as
+ * catalog_import does, without the database: rows and refused rows
+ * counted in out. KIT_OK, or KIT_INVALID when any row (or the text) is
+ * refused. For the fuzzing harness (tests/fuzz/fuzz_import.c). */
+int catalog_import_read(const char *text, size_t len, enum import_format format,
+                        FILE *errors, struct import_result *out);
+
 /* --- parsing, exposed for the unit tests --- */
 
 /* One CSV record (RFC 4180: quoted fields, "" inside quotes, newlines in

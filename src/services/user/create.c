@@ -47,9 +47,12 @@ static void relay(struct create_result *out, const struct http_response *r) {
 
 /* PUTs the credential; returns a db_status for the transaction. */
 static int store_credential(struct create_tx *t) {
-  json_t *body =
-      json_pack("{s:s, s:s, s:s, s:s}", "email", t->row.email, "password",
-                t->nu->password, "role", t->row.role, "status", "active");
+  /* Our users row holds the e-mail inside this transaction, so a
+   * credential of another id with it can only be an orphan (a registration
+   * that crashed before its COMMIT): the auth service replaces it. */
+  json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b}", "email", t->row.email,
+                           "password", t->nu->password, "role", t->row.role,
+                           "status", "active", "replace_orphan", 1);
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (text == NULL) return DB_HARD_ERROR;
