@@ -89,7 +89,7 @@ _ss_profile_main() {
     # suite locks an account on purpose): a per-address budget none of them
     # reaches in 15 minutes, which the security suite exhausts from a
     # loopback address of its own.
-    _ss_default SHOPSPHERE_LOGIN_MAX_IP_FAILURES 80
+    _ss_default SHOPSPHERE_LOGIN_MAX_IP_FAILURES 200
     # A connection bound the security suite can reach (it opens more).
     _ss_default SHOPSPHERE_MAX_CONNECTIONS 256
     _ss_default SHOPSPHERE_RATE_LIMITS "docs=20"
