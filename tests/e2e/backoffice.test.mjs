@@ -130,7 +130,7 @@ test('an admin ships and refunds an order from its detail page, manages users, s
   const page = await newPage();
   await signInAdmin(page);
   await section(page, 'Orders').click();
-  await page.getByRole('button', { name: order.id.slice(0, 8) }).click();
+  await page.getByRole('button', { name: `Order ${order.id}` }).click();
   await page.getByTestId('admin-order-status').getByText('confirmed').waitFor({ timeout: 20000 });
   await page.getByRole('button', { name: 'Mark shipped' }).click();
   await page.getByTestId('admin-order-status').getByText('shipped').waitFor({ timeout: 30000 });

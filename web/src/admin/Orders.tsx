@@ -4,7 +4,7 @@
 // attempt, so a repeated click refunds once).
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, money, type Answer, type Order, type OrderStatus, type Page, type Shipment } from '../api/client';
+import { api, money, shortId, type Answer, type Order, type OrderStatus, type Page, type Shipment } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 
 /** What an admin may move an order to from each status (docs/checkout.md). */
@@ -32,7 +32,7 @@ function OrderDetail({ id, onBack }: { id: string; onBack: () => void }) {
   const left = (Number(o.captured_amount ?? 0) - Number(o.refunded_amount ?? 0)).toFixed(2);
   const a = o.shipping_address;
   return (
-    <section aria-label={`Order ${o.id.slice(0, 8)}`}>
+    <section aria-label={`Order ${shortId(o.id)}`}>
       <button className="secondary" onClick={onBack}>Back to the orders</button>
       <h2>Order {o.id}</h2>
       <p>Status: <strong data-testid="admin-order-status">{o.status}</strong> · placed {o.created_at ? new Date(o.created_at).toLocaleString() : "?"} · customer {o.user_id}</p>
@@ -86,7 +86,7 @@ export function OrdersView() {
           <thead><tr><th>Order</th><th>Placed</th><th>Status</th><th>Total</th></tr></thead>
           <tbody>{items.map((o) => (
             <tr key={o.id}>
-              <td><button className="link" onClick={() => setOpen(o.id)}>{o.id.slice(0, 8)}</button></td>
+              <td><button className="link" aria-label={`Order ${o.id}`} onClick={() => setOpen(o.id)}>{shortId(o.id)}</button></td>
               <td>{o.created_at ? new Date(o.created_at).toLocaleString() : ''}</td><td>{o.status}</td><td>{money(o.total, o.currency)}</td>
             </tr>
           ))}</tbody>

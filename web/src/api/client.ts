@@ -156,6 +156,11 @@ export type SearchAnswer = Schemas['SearchResult'];
 
 export const money = (amount: string | undefined | null, currency: string | undefined | null) =>
   amount == null ? '' : `${currency ?? ''} ${amount}`.trim();
+
+// A short name for an id in lists and headings: its last 8 hex digits. Our
+// ids are UUIDv7, whose first digits are the creation time (the same for
+// every id made within a minute); the last ones are random.
+export const shortId = (id: string) => id.slice(-8);
 export type User = Schemas['User'];
 export type UserPatch = Schemas['UserPatch'];
 export type StoredAddress = Schemas['StoredAddress'];

@@ -5,7 +5,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  ApiError, api, login, money, signOut,
+  ApiError, api, login, money, shortId, signOut,
   type Address, type Order, type Page, type Shipment, type StoredAddress, type User,
 } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
@@ -228,7 +228,7 @@ export function Orders() {
           <tbody>
             {(q.data?.items ?? []).map((o) => (
               <tr key={o.id}>
-                <td><Link href={`/orders/${o.id}`}>Order {o.id.slice(0, 8)}</Link></td>
+                <td><Link href={`/orders/${o.id}`}>Order {shortId(o.id)}</Link></td>
                 <td>{o.created_at ? new Date(o.created_at).toLocaleString() : ''}</td>
                 <td>{o.status}</td>
                 <td>{money(o.total, o.currency)}</td>
@@ -270,7 +270,7 @@ export function OrderPage({ id }: { id: string }) {
   return (
     <section aria-label="Order">
       {new URLSearchParams(window.location.search).get('placed') ? <p className="ok" role="status">Thank you! Your order is {o.status}.</p> : null}
-      <h1>Order {o.id.slice(0, 8)}</h1>
+      <h1>Order {shortId(o.id)}</h1>
       <p>Status: <strong data-testid="order-status" aria-live="polite">{o.status}</strong></p>
       <div className="scroll">
         <table>
@@ -283,7 +283,7 @@ export function OrderPage({ id }: { id: string }) {
       <p className="price">Total {money(o.total, o.currency)}</p>
       {list.map((s) => (
         <section key={s.id} className="card" aria-label={`Shipment ${s.tracking_number ?? ''}`.trim()}>
-          <div>Shipment {s.tracking_number ?? s.id.slice(0, 8)}: <strong>{s.status.replace(/_/g, ' ')}</strong></div>
+          <div>Shipment {s.tracking_number ?? shortId(s.id)}: <strong>{s.status.replace(/_/g, ' ')}</strong></div>
           <ol>{s.events.map((e, i) => <li key={i}>{e.status.replace(/_/g, ' ')}{e.description ? `: ${e.description}` : ''}{e.occurred_at ? ` (${new Date(e.occurred_at).toLocaleString()})` : ''}</li>)}</ol>
         </section>
       ))}
