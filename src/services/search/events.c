@@ -22,10 +22,18 @@ static const char *uuid_of(const json_t *o, const char *key) {
   return v != NULL && uuid_valid(v) ? v : NULL;
 }
 
-static void bump(struct service *svc) {
+/* What changed decides what follows: cached answers go on every change;
+ * the lexicon (vocabulary, suggestions, brand and category counts) is
+ * rebuilt at once when a document's text changed, later when only a
+ * suggestion's weight (popularity) did, and not for stock or ratings,
+ * which it does not hold. */
+enum change { CHANGE_TEXT, CHANGE_WEIGHT, CHANGE_SIGNAL };
+
+static void bump(struct service *svc, enum change what) {
   struct search_state *st = search_state_of(svc);
   if (st == NULL) return;
-  atomic_fetch_add(&st->local_generation, 1);
+  if (what == CHANGE_TEXT) atomic_fetch_add(&st->local_generation, 1);
+  if (what == CHANGE_WEIGHT) atomic_fetch_add(&st->weight_generation, 1);
   search_answers_invalidate(st);
 }
 
@@ -93,7 +101,7 @@ int search_on_product(struct service *svc, struct db_conn *conn,
     rc = b->put(conn, doc, ev->timestamp);
     free(doc);
   }
-  if (rc >= 0) bump(svc);
+  if (rc >= 0) bump(svc, CHANGE_TEXT);
   return rc < 0 ? rc : 0;
 }
 
@@ -107,7 +115,7 @@ int search_on_inventory(struct service *svc, struct db_conn *conn,
   json_int_t s = json_integer_value(stock);
   json_int_t a = json_is_integer(available) ? json_integer_value(available) : s;
   int rc = b->set_stock(conn, id, s, a, ev->timestamp);
-  if (rc >= 0) bump(svc);
+  if (rc >= 0) bump(svc, CHANGE_SIGNAL);
   return rc < 0 ? rc : 0;
 }
 
@@ -134,7 +142,7 @@ int search_on_review(struct service *svc, struct db_conn *conn,
   }
   json_int_t n = json_integer_value(count);
   int rc = b->set_rating(conn, id, n > 0 ? avg : NULL, n < 0 ? 0 : n);
-  if (rc >= 0) bump(svc);
+  if (rc >= 0) bump(svc, CHANGE_SIGNAL);
   return rc < 0 ? rc : 0;
 }
 
@@ -152,6 +160,6 @@ int search_on_order_confirmed(struct service *svc, struct db_conn *conn,
     rc = b->add_popularity(conn, id, json_integer_value(q));
     if (rc < 0) return rc;
   }
-  bump(svc);
+  bump(svc, CHANGE_WEIGHT);
   return 0;
 }

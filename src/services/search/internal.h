@@ -48,9 +48,15 @@ struct search_state {
 
   pthread_rwlock_t lex_lock; /* guards lex (the pointer, not the snapshot) */
   struct lexicon *lex;       /* NULL until the first build */
-  atomic_llong local_generation; /* bumped by this process's index writes */
+  atomic_llong local_generation; /* bumped by this process's text changes */
   int64_t built_local;           /* local_generation the lexicon was built at */
-  int64_t built_db;              /* the backend's generation it was built at */
+  /* Bumped when only a suggestion's weight moved (units sold): the
+   * lexicon follows within WEIGHT_REFRESH_MS rather than at once, since
+   * rebuilding it reads the whole index and checkouts move weights all the
+   * time. */
+  atomic_llong weight_generation;
+  int64_t built_weight; /* weight_generation the lexicon was built at */
+  int64_t built_db;     /* the backend's generation it was built at */
   int64_t last_db_check_ms;
   int64_t last_build_ms;
   int64_t build_cost_ms; /* how long the last build took */

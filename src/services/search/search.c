@@ -25,7 +25,9 @@
 #define REFRESH_MS 100   /* how often the refresher looks */
 #define DB_CHECK_MS 1000 /* how often it asks the backend's generation */
 #define MIN_REBUILD_GAP_MS 250
-#define FLUSH_MS 2000        /* query log to the database */
+#define WEIGHT_REFRESH_MS 10000 /* suggestion weights follow sales this late   \
+                                 */
+#define FLUSH_MS 2000           /* query log to the database */
 #define REINDEX_TICK_MS 5000 /* the reindexer's look for work (and retries) */
 
 static const struct route routes[] = {
@@ -137,7 +139,10 @@ static void refresh(void *arg) {
   struct search_state *st = arg;
   int64_t now = now_ms();
   int64_t local = atomic_load(&st->local_generation);
-  bool stale = st->lex == NULL || local != st->built_local;
+  int64_t weight = atomic_load(&st->weight_generation);
+  bool stale = st->lex == NULL || local != st->built_local ||
+               (weight != st->built_weight &&
+                now - st->last_build_ms >= WEIGHT_REFRESH_MS);
   int64_t db_gen = st->built_db;
   if (stale || now - st->last_db_check_ms >= DB_CHECK_MS) {
     st->last_db_check_ms = now;
@@ -162,6 +167,7 @@ static void refresh(void *arg) {
       lexicon_free(old);
       search_answers_invalidate(st);
       st->built_local = local;
+      st->built_weight = weight;
       st->built_db = db_gen;
       log_debug("search: lexicon rebuilt in %lld ms (%zu products)",
                 (long long)st->build_cost_ms, lexicon_product_count(lx));
