@@ -215,7 +215,9 @@ test('a code on a cart: discounts per line, clear refusals, stacking and removal
   // 15 % of 60.32 = 9.048 -> 9.05, spread over the lines to the cent.
   assert.equal(r.body.subtotal, '60.32');
   assert.equal(r.body.discount_total, '9.05');
-  assert.deepEqual(r.body.discounts, [{ code: pct.code, promotion_id: pct.id, amount: '9.05' }]);
+  assert.deepEqual(r.body.discounts, [{
+    code: pct.code, promotion_id: pct.id, type: 'percentage', description: pct.description, amount: '9.05', shipping_discount: '0.00',
+  }]);
   const byProduct = Object.fromEntries(r.body.items.map((i) => [i.product_id, i.discount]));
   assert.equal(byProduct[a.id], '9.00');
   assert.equal(byProduct[b.id], '0.05');
@@ -288,7 +290,9 @@ test('automatic promotions apply without a code: buy 2 get 1 on one product', as
   const cartId = await cartWith(null, [[p.id, 3], [q.id, 1]]);
   const cart = await call(`${API}/carts/${cartId}`);
   assert.equal(cart.status, 200, cart.text);
-  assert.deepEqual(cart.body.discounts, [{ code: null, promotion_id: auto.id, amount: '7.00' }]);
+  assert.deepEqual(cart.body.discounts, [{
+    code: null, promotion_id: auto.id, type: 'buy_x_get_y', description: auto.description, amount: '7.00', shipping_discount: '0.00',
+  }]);
   const byProduct = Object.fromEntries(cart.body.items.map((i) => [i.product_id, i.discount]));
   assert.equal(byProduct[p.id], '7.00');
   assert.equal(byProduct[q.id], '0.00');
@@ -306,10 +310,19 @@ test('checkout: discounts on the order and its lines, tax on the discounted amou
   const b = await newProduct({ price: '0.35' });
   const buyer = await newCustomer('promo-totals');
   const cartId = await cartWith(buyer.token, [[a.id, 3], [b.id, 1]]);
-  const pct = await newPromotion({ code: code('PCT'), type: 'percentage', value: '15', stackable: true });
-  const ship = await newPromotion({ code: code('SHIP'), type: 'free_shipping', stackable: true });
+  const pct = await newPromotion({ code: code('PCT'), description: '15 % off everything', type: 'percentage', value: '15', stackable: true });
+  const ship = await newPromotion({ code: code('SHIP'), description: 'Shipping on us', type: 'free_shipping', stackable: true });
   assert.equal((await applyCode(buyer.token, cartId, pct.code)).status, 200);
-  assert.equal((await applyCode(buyer.token, cartId, ship.code)).status, 200);
+  const applied = await applyCode(buyer.token, cartId, ship.code);
+  assert.equal(applied.status, 200, applied.text);
+  // The cart names each promotion, and free shipping says it takes the
+  // shipping (not quoted until checkout) rather than a misleading 0.00.
+  assert.deepEqual(applied.body.discounts, [
+    { code: pct.code, promotion_id: pct.id, type: 'percentage', description: '15 % off everything', amount: '9.05', shipping_discount: '0.00' },
+    { code: ship.code, promotion_id: ship.id, type: 'free_shipping', description: 'Shipping on us', amount: '0.00', shipping_discount: null },
+  ]);
+  assert.equal(applied.body.free_shipping, true);
+  assert.equal(applied.body.discount_total, '9.05');
 
   const r = await checkout(buyer.token, cartId);
   assert.equal(r.status, 201, r.text);
@@ -319,8 +332,9 @@ test('checkout: discounts on the order and its lines, tax on the discounted amou
   assert.equal(order.shipping, '0.00');
   assert.equal(order.tax_rate_bp, 725);
   assert.deepEqual(order.discounts, [
-    { code: pct.code, promotion_id: pct.id, amount: '9.05' },
-    { code: ship.code, promotion_id: ship.id, amount: '0.00' },
+    { code: pct.code, promotion_id: pct.id, type: 'percentage', description: '15 % off everything', amount: '9.05', shipping_discount: '0.00' },
+    // standard shipping costs nothing above 50.00 here: nothing to waive
+    { code: ship.code, promotion_id: ship.id, type: 'free_shipping', description: 'Shipping on us', amount: '0.00', shipping_discount: '0.00' },
   ]);
   assertOrderTotals(order);
   // 51.27 left to tax: 50.97 -> 3.70 and 0.30 -> 0.02, half-up per line
@@ -333,6 +347,44 @@ test('checkout: discounts on the order and its lines, tax on the discounted amou
   const read = await call(`${API}/orders/${order.id}`, { headers: auth(buyer.token) });
   assert.deepEqual(read.body.discounts, order.discounts);
   assert.deepEqual(read.body.items.map((i) => i.discount), order.items.map((i) => i.discount));
+});
+
+test('free shipping shows the shipping it waived; the order adds up to the cent', async () => {
+  const lamp = await newProduct({ price: '12.40' });
+  const ship = await newPromotion({ code: code('WAIVE'), description: 'Shipping on us', type: 'free_shipping' });
+  // The same line without the code: what standard shipping costs.
+  const control = await newCustomer('promo-ctl');
+  const paid = await checkout(control.token, await cartWith(control.token, [[lamp.id, 1]]));
+  assert.equal(paid.status, 201, paid.text);
+  const quote = paid.body.shipping;
+  assert.ok(cents(quote) > 0, `standard shipping costs something for 12.40 (${quote})`);
+  assertOrderTotals(paid.body);
+
+  const buyer = await newCustomer('promo-waive');
+  const cartId = await cartWith(buyer.token, [[lamp.id, 1]]);
+  const applied = await applyCode(buyer.token, cartId, ship.code);
+  assert.equal(applied.status, 200, applied.text);
+  // The cart cannot price the shipping yet (the method is chosen at
+  // checkout): it says the promotion takes the shipping, not a misleading 0.
+  assert.deepEqual(applied.body.discounts, [
+    { code: ship.code, promotion_id: ship.id, type: 'free_shipping', description: 'Shipping on us', amount: '0.00', shipping_discount: null },
+  ]);
+  assert.equal(applied.body.free_shipping, true);
+  const r = await checkout(buyer.token, cartId);
+  assert.equal(r.status, 201, r.text);
+  const order = r.body;
+  assert.equal(order.shipping, '0.00');
+  assert.equal(order.discount_total, '0.00');
+  assert.deepEqual(order.discounts, [
+    { code: ship.code, promotion_id: ship.id, type: 'free_shipping', description: 'Shipping on us', amount: '0.00', shipping_discount: quote },
+  ]);
+  assertOrderTotals(order);
+  // The shopper saves exactly the waived shipping, and is charged the rest.
+  assert.equal(cents(paid.body.total) - cents(order.total), cents(quote));
+  const payments = await call(`${API}/payments?order_id=${order.id}`, { headers: auth(buyer.token) });
+  assert.equal(payments.body.items[0].amount, order.total);
+  const read = await call(`${API}/orders/${order.id}`, { headers: auth(buyer.token) });
+  assert.deepEqual(read.body.discounts, order.discounts);
 });
 
 test('a code limited to 10 uses, raced by 50 checkouts, makes exactly 10 orders', async () => {

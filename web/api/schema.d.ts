@@ -1426,7 +1426,10 @@ export interface paths {
          * Record a clickstream event (a view or an add to cart)
          * @description Anonymous (by `session_id`) or signed in (the user comes from the
          *     token when one is sent; a bad token is 401). Views of one session or
-         *     user within 30 minutes count as co-views.
+         *     user within 30 minutes count as co-views. A variant's event counts
+         *     for its product: send `variant_id` with `product_id`, or alone when
+         *     the service already knows the variant (else 422 naming `variant_id`;
+         *     a variant of another product is 422 too).
          */
         post: operations["recordRecommendationEvent"];
         delete?: never;
@@ -2277,8 +2280,17 @@ export interface components {
             code: string | null;
             /** Format: uuid */
             promotion_id: string;
-            /** @description what it took from the lines (0 for free shipping: the order's shipping is 0 instead) */
+            /**
+             * @description the promotion's type; null only on orders placed before discounts recorded it
+             * @enum {string|null}
+             */
+            type: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y" | null;
+            /** @description the promotion's description ("" when it has none) */
+            description: string;
+            /** @description what it took from the lines (0.00 for free shipping, which takes from shipping instead); the amounts add up to discount_total */
             amount: components["schemas"]["Money"];
+            /** @description what it took from shipping: on an order, the shipping quote a free-shipping promotion waived (the order's shipping is then 0.00; total = subtotal - discount_total + tax + shipping), 0.00 for other promotions; on a cart, null for free shipping (the whole shipping, quoted at checkout) and 0.00 otherwise */
+            shipping_discount: components["schemas"]["Money"] | null;
         };
         PromotionAppliesTo: {
             product_ids?: string[];
@@ -5616,8 +5628,16 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     type: "view" | "add_to_cart";
-                    /** Format: uuid */
-                    product_id: string;
+                    /**
+                     * Format: uuid
+                     * @description required unless variant_id is sent
+                     */
+                    product_id?: string;
+                    /**
+                     * Format: uuid
+                     * @description the variant looked at or added (it counts for its product)
+                     */
+                    variant_id?: string | null;
                     session_id?: string | null;
                 };
             };

@@ -26,13 +26,20 @@ void *cart_discounts_json(const struct cart_discounts *d,
                           const char *currency) {
   json_t *arr = json_array();
   char buf[MONEY_BUF];
-  for (size_t i = 0; i < d->count; i++)
+  for (size_t i = 0; i < d->count; i++) {
+    const struct cart_discount *x = &d->items[i];
+    char zero[MONEY_BUF];
     json_array_append_new(
-        arr, json_pack("{s:o, s:s, s:s}", "code",
-                       d->items[i].code ? json_string(d->items[i].code)
-                                        : json_null(),
-                       "promotion_id", d->items[i].promotion_id, "amount",
-                       money_format(d->items[i].amount, currency, buf)));
+        arr,
+        json_pack("{s:o, s:s, s:s, s:s, s:s, s:o}", "code",
+                  x->code ? json_string(x->code) : json_null(), "promotion_id",
+                  x->promotion_id, "type", promo_type_name(x->type),
+                  "description", x->description ? x->description : "", "amount",
+                  money_format(x->amount, currency, buf), "shipping_discount",
+                  x->type == PROMO_FREE_SHIPPING
+                      ? json_null()
+                      : json_string(money_format(0, currency, zero))));
+  }
   return arr;
 }
 
@@ -148,8 +155,8 @@ enum api_error cart_promotions_price(struct http_request *req,
     if (row->code == NULL && results[j].amount == 0 &&
         row->type != PROMO_FREE_SHIPPING)
       continue;
-    out->items[out->count++] =
-        (struct cart_discount){row->code, row->id, results[j].amount};
+    out->items[out->count++] = (struct cart_discount){
+        row->code, row->id, results[j].amount, row->type, row->description};
   }
   out->total = total;
   out->free_shipping = free_shipping;

@@ -20,6 +20,8 @@ struct cart_discount {
   const char *code; /* NULL: automatic */
   const char *promotion_id;
   int64_t amount;
+  enum promo_type type;
+  const char *description; /* "" when none */
 };
 
 struct cart_discounts {
@@ -46,7 +48,10 @@ enum api_error cart_promotions_price(struct http_request *req,
                                      struct price_line *lines, size_t n,
                                      bool strict, struct cart_discounts *out);
 
-/* Renders out->items as [{code, promotion_id, amount}] (new reference). */
+/* Renders out->items as [{code, promotion_id, type, description, amount,
+ * shipping_discount}] (new reference): shipping_discount is "0.00" but for
+ * free shipping, where it is null (the whole shipping, quoted and waived at
+ * checkout, which fills it in). */
 void *cart_discounts_json(const struct cart_discounts *d, const char *currency);
 
 /* Admin: /api/v1/admin/promotions[/{id}] */

@@ -369,6 +369,14 @@ static enum saga_outcome step_start(struct saga *s) {
               "shipping_method");
     return finish(s);
   }
+  /* What each promotion took from shipping: free shipping waives the
+   * quote (shown on its discount line; the order's shipping is 0). */
+  if (promo.count > 0) {
+    const char *with = order_discounts_with_shipping(
+        a, promo.discounts, promo.free_shipping ? shipping : 0, currency);
+    if (with == NULL) return forget(s, API_INTERNAL_ERROR, "out of memory");
+    promo.discounts = with;
+  }
   if (promo.free_shipping) shipping = 0;
   if (!order_price(money, n, rate, shipping, &totals)) {
     set_error(s, API_UNPROCESSABLE, "the order total is out of range", NULL);

@@ -42,6 +42,14 @@ struct order_state {
 void *order_render(const struct order_record *o);
 /* Event payloads (new references). */
 void *order_event_payload(const struct order_record *o);
+/* The checkout's discounts (JSON text from the cart's pricing) with what
+ * free shipping waived: the first free-shipping entry's shipping_discount
+ * becomes `shipping` (the quote), any other entry's null one "0.00".
+ * Arena text, or NULL when out of memory or not a list. */
+const char *order_discounts_with_shipping(struct arena *a,
+                                          const char *discounts,
+                                          int64_t shipping,
+                                          const char *currency);
 
 /* Emits order.status_changed (and, for confirmed/cancelled, order.confirmed
  * / order.cancelled) for o having moved from `from` to o->status. */

@@ -1,5 +1,6 @@
 /* render.c - orders as JSON for the API and for events (docs/events.md). */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kit/bus.h"
@@ -58,11 +59,58 @@ static json_t *payment_method(const struct order_record *o) {
                    opt_string(o->payment_last4));
 }
 
-/* [{code, promotion_id, amount}] as stored at checkout ([] when none). */
+/* [{code, promotion_id, type, description, amount, shipping_discount}] as
+ * stored at checkout ([] when none). Orders placed before a discount
+ * recorded its type, description and shipping share answer null, "" and
+ * "0.00" for them. */
 static json_t *discounts(const struct order_record *o) {
   json_error_t jerr;
   json_t *d = o->discounts ? json_loads(o->discounts, 0, &jerr) : NULL;
-  return json_is_array(d) ? d : (json_decref(d), json_array());
+  if (!json_is_array(d)) {
+    json_decref(d);
+    return json_array();
+  }
+  size_t i;
+  json_t *x;
+  json_array_foreach(d, i, x) {
+    if (!json_is_object(x)) continue;
+    if (json_object_get(x, "type") == NULL)
+      json_object_set_new(x, "type", json_null());
+    if (!json_is_string(json_object_get(x, "description")))
+      json_object_set_new(x, "description", json_string(""));
+    if (!json_is_string(json_object_get(x, "shipping_discount")))
+      json_object_set_new(x, "shipping_discount", money(0, o->currency));
+  }
+  return d;
+}
+
+const char *order_discounts_with_shipping(struct arena *a,
+                                          const char *discounts,
+                                          int64_t shipping,
+                                          const char *currency) {
+  json_error_t jerr;
+  json_t *d = json_loads(discounts ? discounts : "[]", 0, &jerr);
+  if (!json_is_array(d)) {
+    json_decref(d);
+    return NULL;
+  }
+  bool waived = false;
+  size_t i;
+  json_t *x;
+  json_array_foreach(d, i, x) {
+    if (!json_is_object(x)) continue;
+    const char *type = json_string_value(json_object_get(x, "type"));
+    bool free_shipping = type != NULL && strcmp(type, "free_shipping") == 0;
+    json_object_set_new(
+        x, "shipping_discount",
+        money(free_shipping && !waived ? shipping : 0, currency));
+    if (free_shipping) waived = true;
+  }
+  char *text = json_dumps(d, JSON_COMPACT);
+  json_decref(d);
+  const char *out = text ? arena_strdup(a, text) : NULL;
+  free(text);
+  return out;
 }
 
 void *order_render(const struct order_record *o) {
