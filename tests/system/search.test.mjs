@@ -2,10 +2,17 @@
 // found by a one-typo query, by a prefix and by a synonym soon after its
 // creation, and disappears when archived; facets and totals agree with the
 // filtered result set; every malformed parameter is a 422 naming it;
-// suggestions; admin synonyms, reindex and query reports, and their access.
+// suggestions; admin synonyms, reindex and query reports, and their access;
+// a reindex (route and command) rebuilds the per-currency price lists.
+//
+// Black box but for one step: a document indexed before its product had a
+// price in a currency (an event the index never had) cannot be made through
+// the API, so that test empties the document's price list with psql (the
+// test profile's database, as the security suite ages a row).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { API, assertEnvelope, call, eventually } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { API, assertEnvelope, call, eventually, runShopsphere } from './lib.mjs';
 
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 // A word no catalog has: letters only, 9 long, from the run id.
@@ -226,6 +233,71 @@ test('a search in EUR shows, filters and sorts by the EUR price lists; products 
   const own = await search({ q: tag, sort: 'price_asc' });
   assert.deepEqual(ids(own), [usdOnly.id, dear.id, cheap.id]);
   assert.ok(own.body.items.every((i) => i.currency === 'USD'));
+});
+
+function sql(query) {
+  return execFileSync('psql', [process.env.SHOPSPHERE_DATABASE_URL, '-XAtqc', query], { encoding: 'utf8' }).trim();
+}
+
+async function reindexJob() {
+  const job = await call(`${API}/admin/search/reindex`, { method: 'POST', headers: admin });
+  assert.equal(job.status, 202, job.text);
+  const done = await eventually(async () => {
+    const r = await call(`${API}/admin/search/reindex/${job.body.id}`, { headers: admin });
+    return r.status === 200 && r.body.status !== 'running' && r.body.status !== 'queued' ? r : null;
+  }, 180000, 250);
+  assert.equal(done.body.status, 'done', done.text);
+}
+
+test('a reindex rebuilds the price lists per currency from the catalog, currencies added since included', async () => {
+  const tag = word('reprice');
+  const lamp = await newProduct({ name: `${tag} lamp`, price: '30.00' });
+  const vase = await newProduct({ name: `${tag} vase`, price: '12.00' });
+  const put = async (p, prices) => {
+    const r = await call(`${API}/products/${p.id}/prices`, { method: 'PUT', headers: admin, body: { prices } });
+    assert.equal(r.status, 200, r.text);
+  };
+  await put(lamp, [{ currency: 'EUR', amount: '27.00' }]);
+  await put(vase, [{ currency: 'EUR', amount: '11.00' }, { currency: 'GBP', amount: '9.50' }]);
+  const inEur = async (n) => eventually(async () => {
+    const r = await search({ q: tag, currency: 'EUR', sort: 'price_asc' });
+    return r.status === 200 && r.body.total === n ? r : null;
+  }, WAIT);
+  await inEur(2);
+  await eventually(async () => (await search({ q: tag, currency: 'GBP' })).body.total === 1, WAIT);
+
+  // The index as if it had never heard of these price lists (documents
+  // indexed before the currencies were added to the catalog).
+  sql(`UPDATE search.documents SET prices = '{}'::jsonb WHERE product_id IN ('${lamp.id}', '${vase.id}')`);
+  sql(`UPDATE search.meta SET value = value + 1 WHERE key = 'generation'`);
+  await eventually(async () => (await search({ q: tag, currency: 'EUR' })).body.total === 0, WAIT);
+
+  // POST /admin/search/reindex brings both currencies back.
+  await reindexJob();
+  const eur = await inEur(2);
+  assert.deepEqual(eur.body.items.map((i) => [i.id, i.price, i.currency]),
+    [[vase.id, '11.00', 'EUR'], [lamp.id, '27.00', 'EUR']]);
+  const gbp = await search({ q: tag, currency: 'GBP' });
+  assert.deepEqual(gbp.body.items.map((i) => [i.id, i.price, i.currency]), [[vase.id, '9.50', 'GBP']]);
+
+  // shopsphere search reindex does the same for a currency added later, and
+  // a currency the catalog does not have leaves the index.
+  await put(lamp, [{ currency: 'EUR', amount: '25.00' }, { currency: 'JPY', amount: '4200' }]);
+  await eventually(async () => (await search({ q: tag, currency: 'JPY' })).body.total === 1, WAIT);
+  sql(`UPDATE search.documents SET prices = '{}'::jsonb WHERE product_id = '${vase.id}'`);
+  sql(`UPDATE search.documents SET prices = '{"CHF": "1.00"}'::jsonb WHERE product_id = '${lamp.id}'`);
+  sql(`UPDATE search.meta SET value = value + 1 WHERE key = 'generation'`);
+  await eventually(async () => (await search({ q: tag, currency: 'CHF' })).body.total === 1, WAIT);
+  const cli = await runShopsphere(['search', 'reindex'], { timeout: 180000 });
+  assert.equal(cli.code, 0, cli.stderr);
+  const after = await inEur(2);
+  assert.deepEqual(after.body.items.map((i) => [i.id, i.price]), [[vase.id, '11.00'], [lamp.id, '25.00']]);
+  const yen = await eventually(async () => {
+    const r = await search({ q: tag, currency: 'JPY' });
+    return r.body.total === 1 ? r : null;
+  }, WAIT);
+  assert.deepEqual(yen.body.items.map((i) => [i.id, i.price, i.currency]), [[lamp.id, '4200', 'JPY']]);
+  assert.equal((await search({ q: tag, currency: 'CHF' })).body.total, 0);
 });
 
 test('facets are disjunctive and agree with totals and the filtered set', async () => {

@@ -205,14 +205,16 @@ static json_t *batch_variant(const struct variant_row *v) {
 void handle_product_batch(struct http_request *req, struct http_response *res) {
   const void *ids = NULL, *variant_ids = NULL;
   const char *currency = NULL;
+  bool with_prices = false;
   const struct json_field fields[] = {
       {"ids", JF_ARRAY, true, 0, 100, &ids},
       {"variant_ids", JF_ARRAY, false, 0, 100, &variant_ids},
       {"currency", JF_STRING, false, 3, 3, &currency, .nullable = true},
+      {"with_prices", JF_BOOL, false, 0, 0, &with_prices},
   };
   struct json_doc *doc = NULL;
   struct json_error err;
-  if (json_parse_body(req->body, req->body_len, fields, 3, true, req->arena,
+  if (json_parse_body(req->body, req->body_len, fields, 4, true, req->arena,
                       &doc, &err) != KIT_OK) {
     http_reply_json_error(res, req, &err);
     goto cleanup;
@@ -248,6 +250,19 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
   }
   if (count >= 0 && varray != NULL)
     nv = pstore_variants_of(conn, req->arena, "{}", currency, varray, &vs);
+  /* with_prices (the search reindex): each product's whole price list. */
+  struct price_entry **lists = NULL;
+  int *list_n = NULL;
+  if (count > 0 && with_prices) {
+    lists = arena_alloc(req->arena, sizeof *lists * (size_t)count);
+    list_n = arena_alloc(req->arena, sizeof *list_n * (size_t)count);
+    if (lists == NULL || list_n == NULL) count = DB_HARD_ERROR;
+    for (int i = 0; count > 0 && i < count; i++) {
+      list_n[i] =
+          pstore_product_prices(conn, req->arena, rows[i].id, &lists[i]);
+      if (list_n[i] < 0) count = list_n[i];
+    }
+  }
   db_release(req->svc->db, conn);
   if (count < 0 || nv < 0) {
     product_reply_db_failure(res, req, count < 0 ? count : nv);
@@ -272,9 +287,13 @@ void handle_product_batch(struct http_request *req, struct http_response *res) {
             "available", (json_int_t)(p->stock - p->reserved), "weight_grams",
             p->weight_grams >= 0 ? json_integer(p->weight_grams) : json_null(),
             "has_options", p->has_options, "variants", variants));
-    json_object_set_new(
-        json_array_get(items, json_array_size(items) - 1), "category_id",
-        p->category_id[0] ? json_string(p->category_id) : json_null());
+    json_t *item = json_array_get(items, json_array_size(items) - 1);
+    json_object_set_new(item, "category_id",
+                        p->category_id[0] ? json_string(p->category_id)
+                                          : json_null());
+    if (lists != NULL)
+      json_object_set_new(item, "prices",
+                          product_render_prices(lists[i], list_n[i]));
   }
   product_reply_json(res, 200, json_pack("{s:o}", "items", items));
 cleanup:

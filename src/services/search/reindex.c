@@ -1,7 +1,8 @@
 /* reindex.c - the rebuild of the index from the catalog (see tools.h). The
  * search service never reads the product schema: it pages through the
  * product service's public list (active products, newest first, 100 a
- * page) and its category tree, like any other client. */
+ * page) and its category tree, like any other client, and the products'
+ * price lists through the internal batch call. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,58 @@ static void encode(const char *s, char *out, size_t size) {
     }
   }
   out[n] = '\0';
+}
+
+/* The catalog's public list does not carry the products' price lists in
+ * other currencies (product events do): one internal batch call per page
+ * sets each item's `prices`, so a reindex rebuilds every document's
+ * per-currency prices, currencies added since it was indexed included. */
+static int attach_prices(struct client *client, json_t *items) {
+  json_t *ids = json_array();
+  size_t i;
+  json_t *it;
+  json_array_foreach(items, i, it) {
+    json_t *id = json_object_get(it, "id");
+    if (json_is_string(id)) json_array_append(ids, id);
+  }
+  json_t *req = json_pack("{s:o, s:b}", "ids", ids, "with_prices", true);
+  char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  json_decref(req);
+  if (text == NULL) return KIT_NOMEM;
+  struct client_request creq = {.method = "POST",
+                                .path = "/internal/products/batch",
+                                .body = text,
+                                .body_len = strlen(text),
+                                .timeout_ms = PAGE_TIMEOUT_MS,
+                                .retries = 2};
+  struct http_response cres;
+  int rc = client_call(client, SVC_PRODUCT, &creq, &cres);
+  free(text);
+  json_t *body = NULL;
+  if (rc == KIT_OK && cres.status == 200)
+    body = json_loadb(cres.body, cres.body_len, 0, NULL);
+  http_response_clear(&cres);
+  json_t *found = json_object_get(body, "items");
+  if (!json_is_array(found)) {
+    json_decref(body);
+    return KIT_UNAVAILABLE;
+  }
+  json_array_foreach(items, i, it) {
+    const char *id = json_string_value(json_object_get(it, "id"));
+    size_t j;
+    json_t *f;
+    json_array_foreach(found, j, f) {
+      const char *fid = json_string_value(json_object_get(f, "id"));
+      json_t *prices = json_object_get(f, "prices");
+      if (id != NULL && fid != NULL && strcmp(id, fid) == 0 &&
+          json_is_array(prices)) {
+        json_object_set(it, "prices", prices);
+        break;
+      }
+    }
+  }
+  json_decref(body);
+  return KIT_OK;
 }
 
 struct categories_arg {
@@ -103,6 +156,12 @@ int search_reindex(const struct search_backend *b, struct db_pool *pool,
       return KIT_UNAVAILABLE;
     }
     size_t n = json_array_size(items);
+    if (n > 0 && attach_prices(client, items) != KIT_OK) {
+      json_decref(body);
+      snprintf(why, why_size,
+               "the product service did not answer the price lists");
+      return KIT_UNAVAILABLE;
+    }
     if (n > 0) {
       char *text = json_dumps(items, JSON_COMPACT);
       int prc = text ? b->bulk_page(pool, text) : DB_HARD_ERROR;
