@@ -2,8 +2,9 @@
 // (DESIGN §5 Recommendations; docs/recommendations.md): bought-together from
 // confirmed orders, never the product itself, an archived or sold-out
 // product; trending for a new user; a personal list that never repeats a
-// purchase; the clickstream and its co-views; bad input. Every test makes
-// its own products and buyers.
+// purchase; the clickstream and its co-views; variants (their colours and
+// sizes in content similarity, orders and clicks naming a variant counting
+// for its product); bad input. Every test makes its own products and buyers.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -237,6 +238,151 @@ test('similar lists cover a cold product from its category and brand', async () 
   const bt = await productRecs(a.id);
   assertItems(bt);
   assert.ok(bt.body.items.every((i) => i.reason === 'similar'));
+});
+
+// A product with options and its variants (colour, size), in a category of
+// its own unless given; the answer is the product with its variants.
+async function variantProduct({ category, options, variants, attributes = {} }) {
+  const n = `${RUN}-${++seq}`;
+  const r = await call(`${API}/products`, {
+    method: 'POST', headers: auth(admin),
+    body: { sku: `RECO-V-${n}`, name: `Reco variant test ${n}`, description: 'test', category_id: category,
+      price: '25.00', currency: 'USD', stock: 0, status: 'active', attributes, options },
+  });
+  assert.equal(r.status, 201, `create product: ${r.text}`);
+  let last = r.body;
+  for (const [i, v] of variants.entries()) {
+    const x = await call(`${API}/products/${r.body.id}/variants`, {
+      method: 'POST', headers: auth(admin), body: { sku: `RECO-V-${n}-${i}`, stock: 20, ...v },
+    });
+    assert.equal(x.status, 201, `add variant: ${x.text}`);
+    last = x.body;
+  }
+  return last;
+}
+
+async function newCategoryId(tag) {
+  const c = await call(`${API}/categories`, {
+    method: 'POST', headers: auth(admin), body: { name: `Reco ${RUN} ${tag}`, slug: `reco-${RUN}-${tag}-${++seq}` },
+  });
+  assert.equal(c.status, 201, `create category: ${c.text}`);
+  return c.body.id;
+}
+
+test("similar lists compare the variants' colours and sizes (options and variant attributes)", async () => {
+  const category = await newCategoryId('tees');
+  // Created in the order their ids would rank them if content ignored variants.
+  const green = await variantProduct({
+    category, options: [{ name: 'Colour', values: ['Green'] }, { name: 'size', values: ['XL'] }],
+    variants: [{ options: { Colour: 'Green', size: 'XL' } }],
+  });
+  const plain = await call(`${API}/products`, {
+    method: 'POST', headers: auth(admin),
+    body: { sku: `RECO-P-${RUN}-${++seq}`, name: `Reco plain ${RUN} ${seq}`, description: 'test', category_id: category,
+      price: '25.00', currency: 'USD', stock: 20, status: 'active', attributes: { color: 'Red' } },
+  });
+  assert.equal(plain.status, 201, plain.text);
+  const redPlain = plain.body;
+  const redM = await variantProduct({
+    category, options: [{ name: 'fit', values: ['regular'] }],
+    variants: [{ options: { fit: 'regular' }, attributes: { color: 'red', size: 'M' } }],
+  });
+  const tee = await variantProduct({
+    category, options: [{ name: 'color', values: ['red', 'blue'] }, { name: 'size', values: ['S', 'M'] }],
+    variants: [
+      { options: { color: 'red', size: 'S' } }, { options: { color: 'blue', size: 'M' } },
+    ],
+  });
+  const want = [redM.id, redPlain.id, green.id];
+  const r = await eventually(async () => {
+    const x = await productRecs(tee.id, 'similar');
+    return x.status === 200 && JSON.stringify(ids(x)) === JSON.stringify(want) ? x : null;
+  }, 90000, 500);
+  assertItems(r);
+  // red (a variant's attribute) and M (a variant's size) agree with the tee's
+  // red/blue and S/M variants; the plain product's red attribute agrees on
+  // the colour only; the green XL one on nothing.
+  const [a, b, c] = r.body.items.map((i) => i.score);
+  assert.ok(a > b && b > c, `scores ${a} > ${b} > ${c}`);
+  const shown = r.body.items.find((i) => i.id === redM.id);
+  assert.equal(shown.variants.length, 1, 'items show their variants as the catalog renders them');
+  assert.equal(shown.variants[0].attributes.color, 'red');
+});
+
+test('orders and clicks that name a variant count for its product', async () => {
+  const category = await newCategoryId('variant-signals');
+  const tee = await variantProduct({
+    category, options: [{ name: 'color', values: ['red', 'blue'] }],
+    variants: [{ options: { color: 'red' } }, { options: { color: 'blue' } }],
+  });
+  const [red, blue] = ['red', 'blue'].map((c) => tee.variants.find((v) => v.options.color === c));
+  const cap = await newProduct({ category: otherCategoryId, brand: 'Other' });
+  const buyer = await newBuyer();
+  // One order of two variants of the tee and the cap.
+  const cart = await call(`${API}/carts`, { method: 'POST', headers: auth(buyer.token), body: {} });
+  assert.equal(cart.status, 201, cart.text);
+  for (const body of [{ product_id: tee.id, variant_id: red.id, quantity: 1 },
+    { product_id: tee.id, variant_id: blue.id, quantity: 2 }, { product_id: cap.id, quantity: 1 }]) {
+    const x = await call(`${API}/carts/${cart.body.id}/items`, { method: 'POST', headers: auth(buyer.token), body });
+    assert.equal(x.status, 201, `add item: ${x.text}`);
+  }
+  const key = randomUUID();
+  const o = await eventually(async () => {
+    const x = await call(`${API}/orders`, {
+      method: 'POST', headers: { ...auth(buyer.token), 'idempotency-key': key },
+      body: { cart_id: cart.body.id, shipping_address: ADDRESS, shipping_method: 'standard',
+        payment_method: { type: 'card', token: 'tok_visa' } },
+    });
+    return x.status < 500 && x.status !== 409 ? x : null;
+  }, 60000, 300);
+  assert.equal(o.status, 201, `checkout: ${o.text}`);
+  assert.deepEqual(o.body.items.map((i) => i.variant_id).filter(Boolean).sort(), [red.id, blue.id].sort());
+
+  // The co-purchase counts once for the tee (both variant lines), both ways.
+  const bt = await eventually(async () => {
+    const x = await productRecs(cap.id);
+    return x.status === 200 && ids(x).includes(tee.id) ? x : null;
+  }, 60000, 500);
+  assertItems(bt);
+  assert.equal(bt.body.items.find((i) => i.id === tee.id).reason, 'bought_together');
+  assert.equal(bt.body.items.filter((i) => i.id === tee.id).length, 1);
+  await eventually(async () => ids(await productRecs(tee.id)).includes(cap.id), 60000, 500);
+
+  // Clicks: a variant with its product, and a variant alone (the service
+  // knows whose it is), co-viewed in one session.
+  const scarf = await variantProduct({
+    category: await newCategoryId('scarves'), options: [{ name: 'color', values: ['teal'] }],
+    variants: [{ options: { color: 'teal' } }],
+  });
+  const teal = scarf.variants[0];
+  await eventually(async () => {
+    const x = await productRecs(scarf.id, 'similar');
+    return x.status === 200;
+  }, 60000, 300);
+  const session = `s-${RUN}-${randomUUID()}`;
+  const ev = (body) => call(`${API}/recommendations/events`, { method: 'POST', body: { session_id: session, ...body } });
+  let x = await ev({ type: 'view', product_id: tee.id, variant_id: red.id });
+  assert.equal(x.status, 202, x.text);
+  x = await ev({ type: 'add_to_cart', variant_id: teal.id });
+  assert.equal(x.status, 202, x.text);
+  const sim = await eventually(async () => {
+    const y = await productRecs(tee.id, 'similar');
+    return y.status === 200 && ids(y).includes(scarf.id) ? y : null;
+  }, 60000, 500);
+  assertItems(sim);
+  await eventually(async () => ids(await productRecs(scarf.id, 'similar')).includes(tee.id), 60000, 500);
+
+  // A variant of another product, or one nobody knows, alone: 422 naming it.
+  const bad = async (body) => {
+    const y = await call(`${API}/recommendations/events`, { method: 'POST', body });
+    assertEnvelope(y, 422, 'VALIDATION_ERROR');
+    assert.equal(y.body.error.details, 'variant_id', y.text);
+  };
+  await bad({ type: 'view', product_id: cap.id, variant_id: red.id });
+  await bad({ type: 'view', variant_id: randomUUID() });
+  const y = await call(`${API}/recommendations/events`, { method: 'POST', body: { type: 'view', variant_id: 'red' } });
+  assertEnvelope(y, 422, 'VALIDATION_ERROR');
+  assert.equal(y.body.error.details, 'variant_id');
 });
 
 test('bad input: the standard envelope naming the field', async () => {

@@ -300,20 +300,42 @@ void reco_handle_me(struct http_request *req, struct http_response *res) {
 static const char *const event_types[] = {"view", "add_to_cart", NULL};
 
 struct click {
-  const char *actor, *product_id, *kind;
+  const char *actor, *product_id, *variant_id, *kind;
   double weight;
+  struct arena *arena;
+  bool unknown_variant, other_product;
 };
 
+/* A variant counts for its product: named alone, its product is the one
+ * whose snapshot lists it (unknown: refused); named with a product, it must
+ * not be another product's variant. */
 static int click_body(struct db_conn *conn, void *arg) {
-  const struct click *c = arg;
-  return rstore_click_apply(conn, c->actor, c->product_id, c->kind, c->weight);
+  struct click *c = arg;
+  if (c->variant_id != NULL) {
+    const char *owner = NULL;
+    int rc = rstore_variant_owner(conn, c->arena, c->variant_id, &owner);
+    if (rc < 0) return rc;
+    if (c->product_id == NULL && rc == 0) {
+      c->unknown_variant = true;
+      return 0;
+    }
+    if (c->product_id != NULL && rc > 0 && strcmp(owner, c->product_id) != 0) {
+      c->other_product = true;
+      return 0;
+    }
+    if (c->product_id == NULL) c->product_id = owner;
+  }
+  return rstore_click_apply(conn, c->actor, c->product_id, c->variant_id,
+                            c->kind, c->weight);
 }
 
 void reco_handle_event(struct http_request *req, struct http_response *res) {
-  const char *type = NULL, *product_id = NULL, *session_id = NULL;
+  const char *type = NULL, *product_id = NULL, *variant_id = NULL,
+             *session_id = NULL;
   const struct json_field fields[] = {
       {"type", JF_ENUM, true, 0, 0, &type, NULL, event_types, false},
-      {"product_id", JF_UUID, true, 0, 0, &product_id, NULL, NULL, false},
+      {"product_id", JF_UUID, false, 0, 0, &product_id, NULL, NULL, false},
+      {"variant_id", JF_UUID, false, 0, 0, &variant_id, NULL, NULL, true},
       {"session_id", JF_STRING, false, 1, 128, &session_id, NULL, NULL, true},
   };
   struct json_doc *doc = NULL;
@@ -321,8 +343,16 @@ void reco_handle_event(struct http_request *req, struct http_response *res) {
                            true, &doc);
   json_doc_free(doc);
   if (!ok) return;
+  if (product_id == NULL && variant_id == NULL) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     "product_id is required (or a variant_id)", "product_id");
+    return;
+  }
   const struct principal *who = auth_principal(req);
-  struct click c = {.product_id = product_id, .kind = type};
+  struct click c = {.product_id = product_id,
+                    .variant_id = variant_id,
+                    .kind = type,
+                    .arena = req->arena};
   if (who->authenticated)
     c.actor = arena_printf(req->arena, "u:%s", who->user_id);
   else if (session_id != NULL)
@@ -332,6 +362,15 @@ void reco_handle_event(struct http_request *req, struct http_response *res) {
   int rc = db_transaction(req->svc->db, DB_READ_COMMITTED, click_body, &c);
   if (rc < 0) {
     http_reply_db_error(res, req, rc);
+    return;
+  }
+  if (c.unknown_variant || c.other_product) {
+    http_reply_error(res, req, API_UNPROCESSABLE,
+                     c.unknown_variant
+                         ? "variant_id names no variant known yet: send its "
+                           "product_id too"
+                         : "variant_id is a variant of another product",
+                     "variant_id");
     return;
   }
   static const char accepted[] = "{\"status\":\"accepted\"}";

@@ -48,23 +48,37 @@ const char reco_read_model_reset[] =
 const struct db_statement reco_statements[] = {
     {"product_put",
      "WITH s AS (SELECT $2::jsonb AS d), "
+     "old AS (SELECT category_id, brand, colors, sizes, price_minor, status "
+     "FROM products WHERE id = $1::uuid), "
      "up AS (INSERT INTO products (id, sku, category_id, brand, color, size, "
-     "price_minor, status, available, doc) SELECT $1::uuid, "
+     "colors, sizes, price_minor, status, available, doc) SELECT $1::uuid, "
      "coalesce(d->>'sku', ''), (d->>'category_id')::uuid, "
      "coalesce(d->'attributes'->>'brand', ''), "
      "coalesce(d->'attributes'->>'color', ''), "
      "coalesce(d->'attributes'->>'size', ''), "
+     "variant_values(d, '{color,colour}'), variant_values(d, '{size}'), "
      "round(coalesce((d->>'price')::numeric, 0) * 100)::bigint, "
      "coalesce(d->>'status', 'active'), "
      "coalesce((d->>'available')::bigint, (d->>'stock')::bigint, 0), "
      "d - 'weight_grams' - 'prices' FROM s "
      "ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, category_id = "
      "EXCLUDED.category_id, brand = EXCLUDED.brand, color = EXCLUDED.color, "
-     "size = EXCLUDED.size, price_minor = EXCLUDED.price_minor, status = "
+     "size = EXCLUDED.size, colors = EXCLUDED.colors, sizes = EXCLUDED.sizes, "
+     "price_minor = EXCLUDED.price_minor, status = "
      "EXCLUDED.status, available = EXCLUDED.available, doc = EXCLUDED.doc, "
      "updated_at = now() WHERE coalesce(products.doc->>'updated_at', '') <= "
-     "coalesce(EXCLUDED.doc->>'updated_at', '') RETURNING id), "
-     "d AS (INSERT INTO dirty SELECT id FROM up ON CONFLICT DO NOTHING) "
+     "coalesce(EXCLUDED.doc->>'updated_at', '') RETURNING id, category_id, "
+     "brand, colors, sizes, price_minor, status), "
+     /* Its neighbours' content similarity moves with its features: their
+      * lists are recomputed too when those changed (or it is new). */
+     "nb AS (SELECT p.id FROM products p, up WHERE p.category_id = "
+     "up.category_id AND p.id <> up.id AND p.status = 'active' AND NOT EXISTS "
+     "(SELECT 1 FROM old WHERE (old.category_id, old.brand, old.colors, "
+     "old.sizes, old.price_minor, old.status) IS NOT DISTINCT FROM "
+     "(up.category_id, up.brand, up.colors, up.sizes, up.price_minor, "
+     "up.status)) LIMIT 200), "
+     "d AS (INSERT INTO dirty SELECT id FROM up UNION SELECT id FROM nb "
+     "ON CONFLICT DO NOTHING) "
      "SELECT count(*) FROM up"},
     {"product_stock",
      "UPDATE products SET available = $3, doc = jsonb_set(jsonb_set(doc, "
@@ -76,6 +90,9 @@ const struct db_statement reco_statements[] = {
      "'stock')::bigint, 0) + $2::bigint, 0))), '{available}', "
      "to_jsonb(greatest(available + $3::bigint, 0))) WHERE id = $1::uuid"},
     {"product_status", "SELECT status FROM products WHERE id = $1::uuid"},
+    {"variant_owner",
+     "SELECT id::text FROM products WHERE doc->'variants' @> "
+     "jsonb_build_array(jsonb_build_object('id', $1::text)) LIMIT 1"},
     {"product_count", "SELECT count(*) FROM products"},
     {"order_apply",
      "WITH ids AS (SELECT DISTINCT x FROM unnest($3::uuid[]) x), "
@@ -105,8 +122,8 @@ const struct db_statement reco_statements[] = {
      "FROM clicks WHERE actor = $1 AND at > now() - interval '30 minutes' "
      "ORDER BY at DESC LIMIT 20) r, fresh WHERE fresh.yes AND r.product_id "
      "<> $2::uuid), "
-     "ins AS (INSERT INTO clicks (actor, product_id, kind) SELECT $1, "
-     "$2::uuid, $3 WHERE $1::text IS NOT NULL RETURNING 1), "
+     "ins AS (INSERT INTO clicks (actor, product_id, kind, variant_id) SELECT "
+     "$1, $2::uuid, $3, $5::uuid WHERE $1::text IS NOT NULL RETURNING 1), "
      "pr AS (INSERT INTO pairs (kind, a, b, n) SELECT 'v', a, b, 1 FROM "
      "(SELECT $2::uuid AS a, x AS b FROM recent UNION ALL SELECT x, $2::uuid "
      "FROM recent) q ON CONFLICT (kind, a, b) DO UPDATE SET n = pairs.n + 1 "
@@ -135,14 +152,13 @@ const struct db_statement reco_statements[] = {
               "ON CONFLICT (product_id, kind) DO UPDATE SET items = "
               "EXCLUDED.items, updated_at = now()"},
     {"refresh_similar",
-     "WITH me AS (SELECT id, category_id, brand, color, size, price_minor "
+     "WITH me AS (SELECT id, category_id, brand, colors, sizes, price_minor "
      "FROM products WHERE id = $1::uuid), "
      "content AS (SELECT p.id, (0.5 + CASE WHEN p.brand <> '' AND p.brand = "
      "me.brand THEN 0.25 ELSE 0 END + CASE WHEN abs(ln(greatest("
      "p.price_minor, 1)::float8) - ln(greatest(me.price_minor, 1)::float8)) "
-     "< 0.35 THEN 0.15 ELSE 0 END + CASE WHEN p.color <> '' AND p.color = "
-     "me.color THEN 0.05 ELSE 0 END + CASE WHEN p.size <> '' AND p.size = "
-     "me.size THEN 0.05 ELSE 0 END) AS s FROM products p, me WHERE "
+     "< 0.35 THEN 0.15 ELSE 0 END + 0.05 * overlap(p.colors, me.colors) + "
+     "0.05 * overlap(p.sizes, me.sizes)) AS s FROM products p, me WHERE "
      "p.category_id = me.category_id AND p.id <> me.id AND p.status = "
      "'active' ORDER BY s DESC, p.id LIMIT 200), "
      "coview AS (" PAIR_COSINE(
@@ -335,6 +351,19 @@ int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,
   return rc;
 }
 
+int rstore_variant_owner(struct db_conn *c, struct arena *a,
+                         const char *variant_id, const char **product_id) {
+  const char *p[] = {variant_id};
+  struct db_result *r = NULL;
+  int rc = db_exec(c, "variant_owner", 1, p, &r);
+  if (rc > 0) {
+    *product_id = arena_strdup(a, db_result_text(r, 0, 0));
+    if (*product_id == NULL) rc = DB_HARD_ERROR;
+  }
+  db_result_free(r);
+  return rc;
+}
+
 int rstore_product_count(struct db_conn *c, long long *count) {
   return count_query(c, "product_count", count);
 }
@@ -363,12 +392,12 @@ int rstore_order_apply(struct db_conn *c, const char *order_id,
 }
 
 int rstore_click_apply(struct db_conn *c, const char *actor,
-                       const char *product_id, const char *kind,
-                       double weight) {
+                       const char *product_id, const char *variant_id,
+                       const char *kind, double weight) {
   char w[32];
   snprintf(w, sizeof w, "%.6f", weight);
-  const char *p[] = {actor, product_id, kind, w};
-  return db_exec(c, "click_apply", 4, p, NULL);
+  const char *p[] = {actor, product_id, kind, w, variant_id};
+  return db_exec(c, "click_apply", 5, p, NULL);
 }
 
 /* --- precomputation ---------------------------------------------------------

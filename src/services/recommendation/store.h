@@ -10,7 +10,7 @@
 #include "kit/db.h"
 
 extern const struct db_statement reco_statements[];
-#define RECO_STATEMENT_COUNT 23
+#define RECO_STATEMENT_COUNT 24
 
 /* The trending half-life (hours), written into the SQL that decays scores. */
 #define RECO_TRENDING_HALF_LIFE_H 72
@@ -40,6 +40,10 @@ int rstore_product_stock_delta(struct db_conn *c, const char *id,
 int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,
                           const char **status);
 int rstore_product_count(struct db_conn *c, long long *count);
+/* 1 with *product_id set (arena) when the snapshot knows a live variant of
+ * that id (in its product's document), else 0. */
+int rstore_variant_owner(struct db_conn *c, struct arena *a,
+                         const char *variant_id, const char **product_id);
 
 /* --- signals --- */
 
@@ -60,9 +64,11 @@ int rstore_order_apply(struct db_conn *c, const char *order_id,
                        const char *at);
 /* A click: the co-view pairs with the actor's other products of the last
  * 30 minutes (once per actor and product in that window), trending, dirty
- * marks. actor may be NULL (anonymous: trending only). */
+ * marks. actor may be NULL (anonymous: trending only); variant_id (may be
+ * NULL) is recorded, the signal counts for product_id. */
 int rstore_click_apply(struct db_conn *c, const char *actor,
-                       const char *product_id, const char *kind, double weight);
+                       const char *product_id, const char *variant_id,
+                       const char *kind, double weight);
 
 /* --- precomputation --- */
 
