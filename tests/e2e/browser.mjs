@@ -193,3 +193,12 @@ export async function signInAt(page, base, email, password) {
   await page.waitForURL((u) => u.pathname !== '/signin', { timeout: 30000 });
   await page.getByRole('link', { name: 'Account', exact: true }).waitFor({ timeout: 20000 });
 }
+
+/** Signs the demo admin in to the admin dashboard (/admin/). */
+export async function signInAdmin(page, base) {
+  await page.goto(`${base}/admin/`);
+  await page.getByLabel('Email').fill(process.env.SHOPSPHERE_ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(process.env.SHOPSPHERE_ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).waitFor({ timeout: 30000 });
+}

@@ -9,6 +9,7 @@ import { ErrorNote } from '../shared/ErrorNote';
 import { BarChart, HBarChart, LineChart } from './charts';
 import { ProductsView } from './Products';
 import { OrdersView } from './Orders';
+import { PromotionsView } from './Promotions';
 import { AuditView, CategoriesView, SynonymsView, UsersView } from './Settings';
 
 function SignInForm() {
@@ -102,9 +103,11 @@ function ReviewsView() {
 const TABS = {
   dashboard: 'Dashboard', products: 'Products', categories: 'Categories', orders: 'Orders', reviews: 'Reviews',
   users: 'Users', synonyms: 'Search synonyms', audit: 'Audit log',
+  promotions: 'Promotions',
 } as const;
 type Tab = keyof typeof TABS;
 const ADMIN: Tab[] = ['dashboard', 'products', 'categories', 'orders', 'reviews', 'users', 'synonyms', 'audit'];
+ADMIN.splice(ADMIN.indexOf('orders') + 1, 0, 'promotions');
 const MODERATOR: Tab[] = ['reviews'];
 
 export function AdminApp() {
@@ -141,6 +144,7 @@ export function AdminApp() {
         {current === 'users' ? <UsersView /> : null}
         {current === 'synonyms' ? <SynonymsView /> : null}
         {current === 'audit' ? <AuditView /> : null}
+        {current === 'promotions' ? <PromotionsView /> : null}
       </main>
     </>
   );
