@@ -338,30 +338,29 @@ int rstore_product_stock_delta(struct db_conn *c, const char *id,
   return db_exec(c, "product_stock_delta", 3, p, NULL);
 }
 
-int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,
-                          const char **status) {
-  const char *p[] = {id};
+/* The first column of the first row of a one-parameter query (arena), if
+ * any: 1 with *out set, 0 without a row. */
+static int text_query(struct db_conn *c, struct arena *a, const char *name,
+                      const char *param, const char **out) {
+  const char *p[] = {param};
   struct db_result *r = NULL;
-  int rc = db_exec(c, "product_status", 1, p, &r);
+  int rc = db_exec(c, name, 1, p, &r);
   if (rc > 0) {
-    *status = arena_strdup(a, db_result_text(r, 0, 0));
-    if (*status == NULL) rc = DB_HARD_ERROR;
+    *out = arena_strdup(a, db_result_text(r, 0, 0));
+    if (*out == NULL) rc = DB_HARD_ERROR;
   }
   db_result_free(r);
   return rc;
 }
 
+int rstore_product_status(struct db_conn *c, struct arena *a, const char *id,
+                          const char **status) {
+  return text_query(c, a, "product_status", id, status);
+}
+
 int rstore_variant_owner(struct db_conn *c, struct arena *a,
                          const char *variant_id, const char **product_id) {
-  const char *p[] = {variant_id};
-  struct db_result *r = NULL;
-  int rc = db_exec(c, "variant_owner", 1, p, &r);
-  if (rc > 0) {
-    *product_id = arena_strdup(a, db_result_text(r, 0, 0));
-    if (*product_id == NULL) rc = DB_HARD_ERROR;
-  }
-  db_result_free(r);
-  return rc;
+  return text_query(c, a, "variant_owner", variant_id, product_id);
 }
 
 int rstore_product_count(struct db_conn *c, long long *count) {
