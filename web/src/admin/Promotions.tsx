@@ -112,8 +112,8 @@ function CreatePromotion() {
         {kind === 'buy_x_get_y' ? input('get_quantity', 'Get free (Y)', { type: 'number', min: 1, max: 100, required: true }) : null}
         {input('currency', 'Currency', { maxLength: 3, placeholder: kind === 'fixed' ? 'USD' : 'any', required: kind === 'fixed' })}
         {input('min_subtotal', 'Minimum subtotal', { inputMode: 'decimal', placeholder: 'none' })}
-        {input('starts_at', 'Starts', { type: 'datetime-local' })}
-        {input('ends_at', 'Ends', { type: 'datetime-local' })}
+        {input('starts_at', 'Starts', { type: 'datetime-local', style: { maxWidth: '100%', boxSizing: 'border-box' } })}
+        {input('ends_at', 'Ends', { type: 'datetime-local', style: { maxWidth: '100%', boxSizing: 'border-box' } })}
         {input('usage_limit', 'Uses in total', { type: 'number', min: 1, placeholder: 'unlimited' })}
         {input('per_customer_limit', 'Uses per customer', { type: 'number', min: 1, placeholder: 'unlimited' })}
         <label>Only for category<br />
