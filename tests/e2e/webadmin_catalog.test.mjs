@@ -9,7 +9,9 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { API, BASE, adminToken, call, newCategory } from '../system/lib.mjs';
-import { assertAccessible, bearer, close, done, launch, leftovers, newPage, reloadUntil, shot } from './browser.mjs';
+import {
+  adminSection as section, assertAccessible, bearer, close, done, launch, leftovers, newPage, reloadUntil, shot, signInAdmin,
+} from './browser.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
@@ -21,15 +23,6 @@ before(async () => {
 
 afterEach((t) => leftovers(String(t?.name ?? 'journey').replace(/\W+/g, '-').slice(0, 40)));
 after(close);
-
-async function signInAdmin(page) {
-  await page.goto(`${BASE}/admin/`);
-  await page.getByLabel('Email').fill(process.env.SHOPSPHERE_ADMIN_EMAIL);
-  await page.getByLabel('Password').fill(process.env.SHOPSPHERE_ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const section = (page, name) => page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true });
 
 const treeNode = async (id) => {
   const r = await call(`${API}/categories`, { headers: bearer(admin) });

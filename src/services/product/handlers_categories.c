@@ -72,6 +72,20 @@ void handle_product_category_list(struct http_request *req,
   product_cache_headers(res, req, true);
 }
 
+/* audit.recorded for a category written: before and after as rendered
+ * (NULL for a creation's before or a deletion's after). */
+static int category_audit(struct db_conn *c, const struct http_request *req,
+                          const char *action, const struct category_row *before,
+                          const struct category_row *after) {
+  json_t *b = before ? product_render_category(before) : NULL;
+  json_t *a = after ? product_render_category(after) : NULL;
+  int rc = audit_record(c, req, action, "category",
+                        before ? before->id : after->id, b, a);
+  json_decref(b);
+  json_decref(a);
+  return rc;
+}
+
 struct category_tx {
   struct http_request *req;
   struct arena *arena;
@@ -92,11 +106,7 @@ static int category_body(struct db_conn *c, void *arg) {
   int rc = pstore_category_insert(c, t->arena, t->id, t->slug, t->name,
                                   t->parent_id, path, &t->out);
   if (rc <= 0) return rc < 0 ? rc : OUT_CONFLICT;
-  json_t *after = product_render_category(&t->out);
-  rc = audit_record(c, t->req, "category.create", "category", t->id, NULL,
-                    after);
-  json_decref(after);
-  return rc;
+  return category_audit(c, t->req, "category.create", NULL, &t->out);
 }
 
 void handle_product_category_create(struct http_request *req,
@@ -191,12 +201,21 @@ struct category_edit_tx {
   int64_t count; /* children or products, for the 409's message */
 };
 
+/* The start of every edit: the category row, locked until the end of the
+ * transaction (OUT_NOT_FOUND when there is none). A retried transaction
+ * starts without the refusal of its previous attempt. */
+static int category_locked(struct db_conn *c, struct category_edit_tx *t,
+                           struct category_row *row) {
+  t->refusal = REFUSE_NONE;
+  int rc = pstore_category_lock(c, t->arena, t->id, row);
+  return rc == 0 ? OUT_NOT_FOUND : rc;
+}
+
 static int category_edit_body(struct db_conn *c, void *arg) {
   struct category_edit_tx *t = arg;
   struct category_row before;
-  t->refusal = REFUSE_NONE;
-  int rc = pstore_category_lock(c, t->arena, t->id, &before);
-  if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
+  int rc = category_locked(c, t, &before);
+  if (rc < 0) return rc;
 
   struct category_row next = before;
   if (t->name != NULL) next.name = t->name;
@@ -276,49 +295,49 @@ static const char *category_path_id(struct http_request *req,
   return id;
 }
 
+/* What each refusal answers; %lld is the count of the thing in the way. */
+static const struct {
+  enum api_error code;
+  const char *message, *field;
+} refusals[] = {
+    [REFUSE_NO_PARENT] = {API_UNPROCESSABLE,
+                          "parent_id is not a known category", "parent_id"},
+    [REFUSE_CYCLE] = {API_UNPROCESSABLE,
+                      "a category cannot move under itself or its own "
+                      "subcategories",
+                      "parent_id"},
+    [REFUSE_TOO_DEEP] = {API_UNPROCESSABLE,
+                         "the category's path would be too long", "parent_id"},
+    [REFUSE_SLUG_TAKEN] = {API_CONFLICT,
+                           "a category with this slug already exists", "slug"},
+    [REFUSE_HAS_CHILDREN] = {API_CONFLICT,
+                             "the category has %lld subcategories: delete or "
+                             "move them first",
+                             NULL},
+    [REFUSE_HAS_PRODUCTS] = {API_CONFLICT,
+                             "the category has %lld products (archived ones "
+                             "count): move them first",
+                             NULL},
+};
+
 static void category_refused(struct http_response *res,
                              struct http_request *req,
                              const struct category_edit_tx *t, int rc) {
-  char msg[128];
-  switch (t->refusal) {
-  case REFUSE_NO_PARENT:
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "parent_id is not a known category", "parent_id");
-    return;
-  case REFUSE_CYCLE:
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "a category cannot move under itself or its own "
-                     "subcategories",
-                     "parent_id");
-    return;
-  case REFUSE_TOO_DEEP:
-    http_reply_error(res, req, API_UNPROCESSABLE,
-                     "the category's path would be too long", "parent_id");
-    return;
-  case REFUSE_SLUG_TAKEN:
-    http_reply_error(res, req, API_CONFLICT,
-                     "a category with this slug already exists", "slug");
-    return;
-  case REFUSE_HAS_CHILDREN:
-    snprintf(msg, sizeof msg,
-             "the category has %lld subcategories: delete or move them first",
+  if (t->refusal != REFUSE_NONE) {
+    char msg[160];
+    /* the format is one of the table's constants */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(msg, sizeof msg, refusals[t->refusal].message,
              (long long)t->count);
-    http_reply_error(res, req, API_CONFLICT, msg, NULL);
-    return;
-  case REFUSE_HAS_PRODUCTS:
-    snprintf(msg, sizeof msg,
-             "the category has %lld products (archived ones count): move "
-             "them first",
-             (long long)t->count);
-    http_reply_error(res, req, API_CONFLICT, msg, NULL);
-    return;
-  case REFUSE_NONE:
-    break;
-  }
-  if (rc == OUT_NOT_FOUND)
+#pragma GCC diagnostic pop
+    http_reply_error(res, req, refusals[t->refusal].code, msg,
+                     refusals[t->refusal].field);
+  } else if (rc == OUT_NOT_FOUND) {
     http_reply_error(res, req, API_NOT_FOUND, "no such category", NULL);
-  else
+  } else {
     product_reply_db_failure(res, req, rc);
+  }
 }
 
 void handle_product_category_update(struct http_request *req,
@@ -368,11 +387,10 @@ cleanup:
 static int category_delete_body(struct db_conn *c, void *arg) {
   struct category_edit_tx *t = arg;
   struct category_row row;
-  t->refusal = REFUSE_NONE;
   /* the row lock waits for writers that just referenced it (a product or
    * subcategory inserted meanwhile), so the counts below see them */
-  int rc = pstore_category_lock(c, t->arena, t->id, &row);
-  if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
+  int rc = category_locked(c, t, &row);
+  if (rc < 0) return rc;
   int64_t children = 0, products = 0;
   rc = pstore_category_usage(c, t->id, &children, &products);
   if (rc < 0) return rc;
@@ -385,11 +403,7 @@ static int category_delete_body(struct db_conn *c, void *arg) {
   if (rc <= 0) return rc < 0 ? rc : OUT_NOT_FOUND;
   rc = category_emit(c, "category.deleted", &row);
   if (rc < 0) return rc;
-  json_t *before = product_render_category(&row);
-  rc = audit_record(c, t->req, "category.delete", "category", t->id, before,
-                    NULL);
-  json_decref(before);
-  return rc;
+  return category_audit(c, t->req, "category.delete", &row, NULL);
 }
 
 void handle_product_category_delete(struct http_request *req,

@@ -539,11 +539,13 @@ int pstore_category_insert(struct db_conn *c, struct arena *a, const char *id,
   return one_category(c, a, "category_insert", 5, params, out);
 }
 
-int pstore_category_list(struct db_conn *c, struct arena *a,
-                         struct category_row **rows) {
+/* Every row of a statement answering categories, into *rows (arena). */
+static int many_categories(struct db_conn *c, struct arena *a, const char *stmt,
+                           int n, const char *const *params,
+                           struct category_row **rows) {
   struct db_result *r = NULL;
   *rows = NULL;
-  int rc = db_exec(c, "category_list", 0, NULL, &r);
+  int rc = db_exec(c, stmt, n, params, &r);
   if (rc > 0) {
     *rows = arena_alloc(a, sizeof **rows * (size_t)rc);
     if (*rows == NULL)
@@ -554,6 +556,11 @@ int pstore_category_list(struct db_conn *c, struct arena *a,
   }
   db_result_free(r);
   return rc;
+}
+
+int pstore_category_list(struct db_conn *c, struct arena *a,
+                         struct category_row **rows) {
+  return many_categories(c, a, "category_list", 0, NULL, rows);
 }
 
 int pstore_category_lock(struct db_conn *c, struct arena *a, const char *id,
@@ -573,20 +580,8 @@ int pstore_category_update(struct db_conn *c, struct arena *a,
 int pstore_category_repath(struct db_conn *c, struct arena *a,
                            const char *old_path, const char *new_path,
                            struct category_row **rows) {
-  struct db_result *r = NULL;
-  *rows = NULL;
   const char *params[] = {old_path, new_path};
-  int rc = db_exec(c, "category_repath", 2, params, &r);
-  if (rc > 0) {
-    *rows = arena_alloc(a, sizeof **rows * (size_t)rc);
-    if (*rows == NULL)
-      rc = DB_HARD_ERROR;
-    else
-      for (int i = 0; i < rc; i++)
-        read_category(a, r, i, &(*rows)[i]);
-  }
-  db_result_free(r);
-  return rc;
+  return many_categories(c, a, "category_repath", 2, params, rows);
 }
 
 int pstore_category_usage(struct db_conn *c, const char *id, int64_t *children,
