@@ -126,7 +126,8 @@ int search_on_category(struct service *svc, struct db_conn *conn,
                          path ? path : "");
     if (rc >= 0) rc = b->recategorize(conn, id);
   }
-  if (rc >= 0) bump(svc);
+  if (rc >= 0)
+    bump(svc, CHANGE_TEXT); /* category names are words of the lexicon */
   return rc < 0 ? rc : 0;
 }
 
