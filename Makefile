@@ -74,6 +74,7 @@ test:
 bench:
 	$(MAKE) deps
 	$(MAKE) build
+	$(MAKE) web
 	scripts/bench.sh
 
 # The chaos drill (docs/resilience.md), about 10 minutes on the test profile

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { API, BASE, adminToken, call, eventually, newCategory } from '../system/lib.mjs';
 import {
-  assertAccessible, bearer, leftovers, buy, close, done, launch, newPage, registerUser, reloadUntil, shot,
+  adminSection as section, assertAccessible, bearer, leftovers, buy, close, done, launch, newPage, registerUser, reloadUntil, shot,
+  signInAdmin,
 } from './browser.mjs';
 
 const RUN = randomUUID().slice(0, 8);
@@ -35,15 +36,6 @@ before(async () => {
 
 afterEach((t) => leftovers(String(t?.name ?? 'journey').replace(/\W+/g, '-').slice(0, 40)));
 after(close);
-
-async function signInAdmin(page) {
-  await page.goto(`${BASE}/admin/`);
-  await page.getByLabel('Email').fill(process.env.SHOPSPHERE_ADMIN_EMAIL);
-  await page.getByLabel('Password').fill(process.env.SHOPSPHERE_ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const section = (page, name) => page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true });
 
 test('the admin dashboard renders its charts with the orders just made; a price change shows in the storefront', async () => {
   const page = await newPage();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from '../../web/node_modules/playwright-core/index.mjs';
-import { API, ROOT, call, checkContract } from '../system/lib.mjs';
+import { API, BASE, ROOT, call, checkContract } from '../system/lib.mjs';
 
 export const SHOTS = join(process.env.SHOPSPHERE_VAR_DIR ?? join(ROOT, 'var/test'), 'e2e');
 const AXE = readFileSync(join(ROOT, 'web/node_modules/axe-core/axe.min.js'), 'utf8');
@@ -184,6 +184,10 @@ export async function buy(user, productId, quantity = 1) {
   return order.body;
 }
 
+/** The admin dashboard's button of a section ("Products", "Categories"...). */
+export const adminSection = (page, name) =>
+  page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true });
+
 export async function signInAt(page, base, email, password) {
   await page.goto(`${base}/signin`);
   await page.getByLabel('Email').fill(email);
@@ -194,8 +198,9 @@ export async function signInAt(page, base, email, password) {
   await page.getByRole('link', { name: 'Account', exact: true }).waitFor({ timeout: 20000 });
 }
 
-/** Signs the demo admin in to the admin dashboard (/admin/). */
-export async function signInAdmin(page, base) {
+/** Signs the demo admin in to the admin dashboard (/admin/) and waits for
+ * its sections. */
+export async function signInAdmin(page, base = BASE) {
   await page.goto(`${base}/admin/`);
   await page.getByLabel('Email').fill(process.env.SHOPSPHERE_ADMIN_EMAIL);
   await page.getByLabel('Password').fill(process.env.SHOPSPHERE_ADMIN_PASSWORD);

@@ -166,9 +166,10 @@ export async function adminToken() {
 }
 
 // A category of a suite's own (its products stay apart from others').
-export async function newCategory(adminToken, name, slug) {
+export async function newCategory(adminToken, name, slug, parentId) {
   const c = await call(`${API}/categories`, {
-    method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: { name, slug },
+    method: 'POST', headers: { authorization: `Bearer ${adminToken}` },
+    body: parentId ? { name, slug, parent_id: parentId } : { name, slug },
   });
   assert.equal(c.status, 201, `create category: ${c.text}`);
   return c.body.id;

@@ -134,6 +134,28 @@ static void test_slugs(void **state) {
   assert_false(product_category_slug_valid(""));
 }
 
+static void test_category_paths(void **state) {
+  (void)state;
+  char out[32];
+  assert_true(product_category_within("a/b/c", "a/b"));
+  assert_true(product_category_within("a/b", "a/b"));
+  assert_false(product_category_within("a/bc", "a/b"));
+  assert_false(product_category_within("a", "a/b"));
+  assert_true(product_category_path("a/b", "c", out, sizeof out));
+  assert_string_equal(out, "a/b/c");
+  assert_true(product_category_path(NULL, "c", out, sizeof out));
+  assert_string_equal(out, "c");
+  assert_true(product_category_path("", "c", out, sizeof out));
+  assert_string_equal(out, "c");
+  assert_false(product_category_path("aaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbb", "c",
+                                     out, sizeof out));
+  assert_true(product_category_parent_path("a/b/c", out, sizeof out));
+  assert_string_equal(out, "a/b");
+  assert_true(product_category_parent_path("a", out, sizeof out));
+  assert_string_equal(out, "");
+  assert_false(product_category_parent_path("abcd/e", out, 4));
+}
+
 static void test_prices(void **state) {
   (void)state;
   int64_t m = 0;
@@ -345,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_cursor_rejects),
       cmocka_unit_test(test_sku_and_status),
       cmocka_unit_test(test_slugs),
+      cmocka_unit_test(test_category_paths),
       cmocka_unit_test(test_prices),
       cmocka_unit_test(test_lines_normalize),
       cmocka_unit_test(test_draft_valid),

@@ -328,6 +328,7 @@ static void gateway_on_catalog_change(struct service *svc,
 static const struct bus_listener listeners[] = {
     {"product.*", gateway_on_catalog_change},
     {"inventory.changed", gateway_on_catalog_change},
+    {"category.*", gateway_on_catalog_change},
 };
 
 static void gateway_stop(struct service *svc) {

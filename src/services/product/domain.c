@@ -190,6 +190,29 @@ bool product_category_slugify(const char *name, char *out, size_t size) {
   return o > 0;
 }
 
+bool product_category_within(const char *path, const char *ancestor_path) {
+  size_t n = strlen(ancestor_path);
+  return strncmp(path, ancestor_path, n) == 0 &&
+         (path[n] == '\0' || path[n] == '/');
+}
+
+bool product_category_path(const char *parent_path, const char *slug, char *out,
+                           size_t size) {
+  int n = parent_path != NULL && parent_path[0] != '\0'
+              ? snprintf(out, size, "%s/%s", parent_path, slug)
+              : snprintf(out, size, "%s", slug);
+  return n >= 0 && (size_t)n < size;
+}
+
+bool product_category_parent_path(const char *path, char *out, size_t size) {
+  const char *slash = strrchr(path, '/');
+  size_t n = slash != NULL ? (size_t)(slash - path) : 0;
+  if (n >= size) return false;
+  memcpy(out, path, n);
+  out[n] = '\0';
+  return true;
+}
+
 /* --- prices ------------------------------------------------------------------
  */
 

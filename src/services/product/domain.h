@@ -72,6 +72,21 @@ bool product_category_slug_valid(const char *slug);
  * (size bytes). false when nothing usable remains (e.g. only symbols). */
 bool product_category_slugify(const char *name, char *out, size_t size);
 
+/* true when the category at path is the one at ancestor_path or lies under
+ * it ("a/b/c" is within "a/b", "a/bc" is not): moving a category there
+ * would make a cycle. */
+bool product_category_within(const char *path, const char *ancestor_path);
+
+/* The path of a category whose parent sits at parent_path (NULL: a root)
+ * and whose slug is slug, into out (size bytes). false when it does not
+ * fit. */
+bool product_category_path(const char *parent_path, const char *slug, char *out,
+                           size_t size);
+
+/* The path of the parent of the category at path ("a/b/c" -> "a/b") into
+ * out; "" for a root. false when it does not fit. */
+bool product_category_parent_path(const char *path, char *out, size_t size);
+
 /* The outcome of reading a price in a currency. */
 enum price_check {
   PRICE_OK = 0,

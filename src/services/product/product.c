@@ -33,6 +33,10 @@ static const struct route routes[] = {
     {"GET", "/api/v1/categories", handle_product_category_list, ACCESS_PUBLIC},
     {"POST", "/api/v1/categories", handle_product_category_create,
      ACCESS_ADMIN},
+    {"PATCH", "/api/v1/categories/{id}", handle_product_category_update,
+     ACCESS_ADMIN},
+    {"DELETE", "/api/v1/categories/{id}", handle_product_category_delete,
+     ACCESS_ADMIN},
     {"POST", "/internal/products/batch", handle_product_batch, ACCESS_INTERNAL},
     {"POST", "/internal/reservations", handle_product_reservation_create,
      ACCESS_INTERNAL},
@@ -68,6 +72,7 @@ static void product_on_catalog_change(struct service *svc,
 static const struct bus_listener listeners[] = {
     {"product.*", product_on_catalog_change},
     {"inventory.changed", product_on_catalog_change},
+    {"category.*", product_on_catalog_change},
 };
 
 static int product_start(struct service *svc) {

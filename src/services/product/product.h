@@ -51,6 +51,10 @@ void handle_product_category_list(struct http_request *req,
                                   struct http_response *res);
 void handle_product_category_create(struct http_request *req,
                                     struct http_response *res);
+void handle_product_category_update(struct http_request *req,
+                                    struct http_response *res);
+void handle_product_category_delete(struct http_request *req,
+                                    struct http_response *res);
 void handle_variant_create(struct http_request *req, struct http_response *res);
 void handle_variant_update(struct http_request *req, struct http_response *res);
 void handle_variant_delete(struct http_request *req, struct http_response *res);

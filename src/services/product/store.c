@@ -151,6 +151,20 @@ const struct db_statement product_statements[] = {
      "INSERT INTO categories (id, slug, name, parent_id, path) VALUES ($1, "
      "$2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING " CATEGORY_COLS},
     {"category_list", "SELECT " CATEGORY_COLS " FROM categories ORDER BY path"},
+    {"category_lock",
+     "SELECT " CATEGORY_COLS " FROM categories WHERE id = $1 FOR UPDATE"},
+    {"category_update",
+     "UPDATE categories SET slug = $2, name = $3, parent_id = $4, path = $5 "
+     "WHERE id = $1 RETURNING " CATEGORY_COLS},
+    /* the descendants of a category whose path went from $1 to $2 (slugs
+     * are [a-z0-9-], so the prefix test needs no LIKE escaping) */
+    {"category_repath",
+     "UPDATE categories SET path = $2 || substr(path, length($1) + 1) WHERE "
+     "left(path, length($1) + 1) = $1 || '/' RETURNING " CATEGORY_COLS},
+    {"category_usage",
+     "SELECT (SELECT count(*) FROM categories WHERE parent_id = $1), "
+     "(SELECT count(*) FROM products WHERE category_id = $1)"},
+    {"category_delete", "DELETE FROM categories WHERE id = $1"},
     {"reservation_insert",
      "INSERT INTO reservations (order_id, status, expires_at) VALUES ($1, "
      "'reserved', now() + make_interval(secs => $2::integer)) "
@@ -525,11 +539,13 @@ int pstore_category_insert(struct db_conn *c, struct arena *a, const char *id,
   return one_category(c, a, "category_insert", 5, params, out);
 }
 
-int pstore_category_list(struct db_conn *c, struct arena *a,
-                         struct category_row **rows) {
+/* Every row of a statement answering categories, into *rows (arena). */
+static int many_categories(struct db_conn *c, struct arena *a, const char *stmt,
+                           int n, const char *const *params,
+                           struct category_row **rows) {
   struct db_result *r = NULL;
   *rows = NULL;
-  int rc = db_exec(c, "category_list", 0, NULL, &r);
+  int rc = db_exec(c, stmt, n, params, &r);
   if (rc > 0) {
     *rows = arena_alloc(a, sizeof **rows * (size_t)rc);
     if (*rows == NULL)
@@ -540,6 +556,50 @@ int pstore_category_list(struct db_conn *c, struct arena *a,
   }
   db_result_free(r);
   return rc;
+}
+
+int pstore_category_list(struct db_conn *c, struct arena *a,
+                         struct category_row **rows) {
+  return many_categories(c, a, "category_list", 0, NULL, rows);
+}
+
+int pstore_category_lock(struct db_conn *c, struct arena *a, const char *id,
+                         struct category_row *out) {
+  const char *params[] = {id};
+  return one_category(c, a, "category_lock", 1, params, out);
+}
+
+int pstore_category_update(struct db_conn *c, struct arena *a,
+                           const struct category_row *in,
+                           struct category_row *out) {
+  const char *params[] = {in->id, in->slug, in->name,
+                          in->parent_id[0] ? in->parent_id : NULL, in->path};
+  return one_category(c, a, "category_update", 5, params, out);
+}
+
+int pstore_category_repath(struct db_conn *c, struct arena *a,
+                           const char *old_path, const char *new_path,
+                           struct category_row **rows) {
+  const char *params[] = {old_path, new_path};
+  return many_categories(c, a, "category_repath", 2, params, rows);
+}
+
+int pstore_category_usage(struct db_conn *c, const char *id, int64_t *children,
+                          int64_t *products) {
+  const char *params[] = {id};
+  struct db_result *r = NULL;
+  int rc = db_exec(c, "category_usage", 1, params, &r);
+  if (rc > 0) {
+    *children = db_result_int64(r, 0, 0);
+    *products = db_result_int64(r, 0, 1);
+  }
+  db_result_free(r);
+  return rc;
+}
+
+int pstore_category_delete(struct db_conn *c, const char *id) {
+  const char *params[] = {id};
+  return db_exec(c, "category_delete", 1, params, NULL);
 }
 
 /* --- reservations

@@ -15,7 +15,7 @@
 #include "services/product/domain.h"
 
 /* The declared statements; the count is checked against the table. */
-#define PRODUCT_STATEMENT_COUNT 52
+#define PRODUCT_STATEMENT_COUNT 57
 extern const struct db_statement product_statements[PRODUCT_STATEMENT_COUNT];
 
 struct product_row {
@@ -172,6 +172,26 @@ int pstore_category_insert(struct db_conn *c, struct arena *a, const char *id,
                            struct category_row *out);
 int pstore_category_list(struct db_conn *c, struct arena *a,
                          struct category_row **rows);
+/* Reads and row-locks one category (until the transaction ends): 1, or 0
+ * when there is none. */
+int pstore_category_lock(struct db_conn *c, struct arena *a, const char *id,
+                         struct category_row *out);
+/* Writes slug, name, parent_id ("" for a root) and path of in->id: 1 with
+ * the row as stored in *out, 0 when there is none. */
+int pstore_category_update(struct db_conn *c, struct arena *a,
+                           const struct category_row *in,
+                           struct category_row *out);
+/* Moves the descendants of a category from old_path to new_path; returns
+ * how many (their rows in *rows, from the arena). */
+int pstore_category_repath(struct db_conn *c, struct arena *a,
+                           const char *old_path, const char *new_path,
+                           struct category_row **rows);
+/* Counts the direct subcategories and the products (any status) of a
+ * category. */
+int pstore_category_usage(struct db_conn *c, const char *id, int64_t *children,
+                          int64_t *products);
+/* Deletes a category (the caller checked it is unused): 1, or 0 if none. */
+int pstore_category_delete(struct db_conn *c, const char *id);
 
 /* --- reservations --- */
 /* 1 created, 0 one exists for this order already. */

@@ -91,6 +91,12 @@ struct search_backend {
                       const char *parent_id, const char *path);
   /* true (1) when the category is known, 0 when not, < 0 on failure */
   int (*has_category)(struct db_conn *tx, const char *id);
+  /* Recomputes what the documents of a category and of its descendants
+   * take from the tree (category ids, names, text), after a rename or a
+   * move stored by put_category. */
+  int (*recategorize)(struct db_conn *tx, const char *id);
+  /* Forgets a deleted category (it had no products nor subcategories). */
+  int (*remove_category)(struct db_conn *tx, const char *id);
 
   /* --- rebuild: the whole catalog, without a gap in answers --- */
   /* Empties the staging area. */

@@ -1,7 +1,8 @@
 /* events.c - what keeps the index current: the catalog's product events
  * (the document itself), inventory.changed (stock state), review.approved
  * and review.removed (rating from approved reviews), order.confirmed
- * (popularity: units sold). Each handler runs in the consumer's transaction
+ * (popularity: units sold), category.updated/deleted (names and ancestry
+ * in the documents). Each handler runs in the consumer's transaction
  * (the inbox makes a redelivery a no-op); documents carry the product's
  * updated_at, so a late or repeated event never puts an older version back.
  */
@@ -102,6 +103,31 @@ int search_on_product(struct service *svc, struct db_conn *conn,
     free(doc);
   }
   if (rc >= 0) bump(svc, CHANGE_TEXT);
+  return rc < 0 ? rc : 0;
+}
+
+int search_on_category(struct service *svc, struct db_conn *conn,
+                       const struct bus_event *ev) {
+  const struct search_backend *b = search_state_of(svc)->backend;
+  const json_t *c = ev->data;
+  const char *id = uuid_of(c, "id"), *name = str(c, "name");
+  if (id == NULL || name == NULL) {
+    log_warn("search: %s %s without id or name: ignored", ev->event_type,
+             ev->event_id);
+    return 0;
+  }
+  int rc;
+  if (strcmp(ev->event_type, "category.deleted") == 0) {
+    rc = b->remove_category(conn, id);
+  } else {
+    /* events of one category arrive in order (its id is the aggregate) */
+    const char *path = str(c, "path");
+    rc = b->put_category(conn, id, name, uuid_of(c, "parent_id"),
+                         path ? path : "");
+    if (rc >= 0) rc = b->recategorize(conn, id);
+  }
+  if (rc >= 0)
+    bump(svc, CHANGE_TEXT); /* category names are words of the lexicon */
   return rc < 0 ? rc : 0;
 }
 

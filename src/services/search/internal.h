@@ -104,6 +104,10 @@ int search_on_review(struct service *svc, struct db_conn *conn,
                      const struct bus_event *ev);
 int search_on_order_confirmed(struct service *svc, struct db_conn *conn,
                               const struct bus_event *ev);
+/* category.updated (a rename or move: its documents are recomputed) and
+ * category.deleted. */
+int search_on_category(struct service *svc, struct db_conn *conn,
+                       const struct bus_event *ev);
 /* Reads the catalog's categories (GET /categories of the product service)
  * into the index inside the open transaction tx. Returns a db_status;
  * DB_UNAVAILABLE when the product service did not answer. */

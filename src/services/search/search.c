@@ -3,7 +3,8 @@
  *
  * Routes: GET /search and /search/suggest (public); synonyms, reindex and
  * query reports (admin). Events consumed: product.created/updated/archived,
- * inventory.changed, review.approved/removed, order.confirmed (events.c).
+ * inventory.changed, review.approved/removed, order.confirmed,
+ * category.updated/deleted (events.c).
  * Two workers: the refresher rebuilds the in-memory lexicon when the index
  * moved and flushes the query log; the reindexer runs reindex jobs (and
  * the initial fill of an empty index from the catalog). The index engine
@@ -53,6 +54,8 @@ static const struct event_handler events[] = {
     {"review.approved", search_on_review},
     {"review.removed", search_on_review},
     {"order.confirmed", search_on_order_confirmed},
+    {"category.updated", search_on_category},
+    {"category.deleted", search_on_category},
 };
 
 static int64_t now_ms(void) {

@@ -160,6 +160,15 @@ const struct db_statement search_statements[] = {
      "$3::uuid, $4) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
      "parent_id = excluded.parent_id, path = excluded.path"},
     {"category_has", "SELECT 1 FROM categories WHERE id = $1::uuid"},
+    /* a category renamed or moved: the columns its documents (and its
+     * descendants' documents) derive from the tree, recomputed */
+    {"category_docs",
+     "WITH u AS (UPDATE documents d SET category_ids = r.category_ids, "
+     "category_names = r.category_names, tsv = r.tsv, words = r.words FROM "
+     "documents o CROSS JOIN LATERAL document_row(o.doc, o.updated_at) r "
+     "WHERE d.product_id = o.product_id AND o.category_ids @> "
+     "ARRAY[$1::uuid] RETURNING 1), bump AS (" BUMP ") SELECT count(*) FROM u"},
+    {"category_remove", "DELETE FROM categories WHERE id = $1::uuid"},
     /* --- rebuild --- */
     {"staging_put",
      "INSERT INTO staging (product_id, doc) SELECT (e->>'id')::uuid, e FROM "
@@ -327,6 +336,16 @@ static int pg_put_category(struct db_conn *tx, const char *id, const char *name,
                            const char *parent_id, const char *path) {
   const char *p[] = {id, name, parent_id, path};
   return db_exec(tx, "category_put", 4, p, NULL);
+}
+
+static int pg_recategorize(struct db_conn *tx, const char *id) {
+  const char *p[] = {id};
+  return db_exec(tx, "category_docs", 1, p, NULL);
+}
+
+static int pg_remove_category(struct db_conn *tx, const char *id) {
+  const char *p[] = {id};
+  return db_exec(tx, "category_remove", 1, p, NULL);
 }
 
 static int pg_has_category(struct db_conn *tx, const char *id) {
@@ -509,6 +528,8 @@ const struct search_backend search_backend_pg = {
     .add_popularity = pg_add_popularity,
     .put_category = pg_put_category,
     .has_category = pg_has_category,
+    .recategorize = pg_recategorize,
+    .remove_category = pg_remove_category,
     .bulk_begin = pg_bulk_begin,
     .bulk_page = pg_bulk_page,
     .bulk_commit = pg_bulk_commit,

@@ -10,7 +10,7 @@
 #include "kit/arena.h"
 #include "kit/db.h"
 
-#define SEARCH_STATEMENT_COUNT 31
+#define SEARCH_STATEMENT_COUNT 33
 extern const struct db_statement search_statements[];
 
 /* The synonym groups as a JSON array of arrays of strings (arena text). */

@@ -130,7 +130,7 @@ export function AdminApp() {
           {allowed.map((t) => <button key={t} className={t === current ? '' : 'secondary'} aria-current={t === current ? 'page' : undefined} onClick={() => setTab(t)}>{TABS[t]}</button>)}
         </nav>
         <span className="who">
-          <span className="email">{me.data?.email}{role ? ` (${role})` : ''}</span>
+          <span className="email" title={me.data ? `Signed in as ${me.data.email}` : undefined}><span className="sr-only">Signed in as </span>{me.data?.email}{role ? ` (${role})` : ''}</span>
           <button className="secondary" onClick={out}>Sign out</button>
         </span>
       </header>

@@ -1,10 +1,11 @@
 // Products.tsx - the catalog for admins: find, create, edit the price,
-// archive, adjust inventory, and import a CSV file (each row is one
+// images, options and variants (ProductVariants.tsx), archive, adjust inventory, and import a CSV file (each row is one
 // POST /products; the rows the API refuses are listed with its reason).
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, categoriesQuery, flattenCategories, type Page, type Product, type ProductCreate } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
+import { ProductVariants } from './ProductVariants';
 
 /** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
 export function parseCsv(text: string): string[][] {
@@ -194,7 +195,7 @@ function EditDetails({ p, onSaved }: { p: Product; onSaved: () => void }) {
   );
 }
 
-function ProductRow({ p }: { p: Product }) {
+function ProductRow({ p, onEdit }: { p: Product; onEdit: () => void }) {
   const qc = useQueryClient();
   const done = () => qc.invalidateQueries({ queryKey: ['admin-products'] });
   const save = useMutation({ mutationFn: (price: string) => api('PATCH', `/products/${p.id}`, { price }), onSuccess: done });
@@ -205,7 +206,7 @@ function ProductRow({ p }: { p: Product }) {
   const archive = useMutation({ mutationFn: () => api('DELETE', `/products/${p.id}`), onSuccess: done });
   return (
     <tr>
-      <td>{p.sku}</td><td>{p.name}<EditDetails p={p} onSaved={done} /></td><td>{p.stock}{p.available !== undefined && p.available !== p.stock ? ` (${p.available} free)` : ''}</td><td>{p.status}</td>
+      <td>{p.sku}</td><td>{p.name}<EditDetails p={p} onSaved={done} /><button type="button" className="link" onClick={onEdit}>Images, options and variants of {p.name}</button></td><td>{p.stock}{p.available !== undefined && p.available !== p.stock ? ` (${p.available} free)` : ''}</td><td>{p.status}</td>
       <td>
         <form onSubmit={(e: FormEvent<HTMLFormElement>) => { e.preventDefault(); save.mutate(String(new FormData(e.currentTarget).get('price'))); }}>
           <input name="price" aria-label={`Price of ${p.name}`} defaultValue={p.price} size={8} /> {p.currency}{' '}
@@ -237,6 +238,7 @@ function ProductRow({ p }: { p: Product }) {
 export function ProductsView() {
   const [q, setQ] = useState('');
   const [status, setStatus] = useState('');
+  const [editing, setEditing] = useState<string | null>(null);
   const list = useQuery({
     queryKey: ['admin-products', status],
     queryFn: () => api<Page<Product>>('GET', `/products?limit=100&sort=newest${status ? `&status=${status}` : ''}`),
@@ -256,9 +258,10 @@ export function ProductsView() {
       <div className="scroll">
         <table>
           <thead><tr><th>SKU</th><th>Name</th><th>Stock</th><th>Status</th><th>Price</th><th>Inventory</th><th></th></tr></thead>
-          <tbody>{items.map((p) => <ProductRow key={p.id} p={p} />)}</tbody>
+          <tbody>{items.map((p) => <ProductRow key={p.id} p={p} onEdit={() => setEditing(p.id)} />)}</tbody>
         </table>
       </div>
+      {editing ? <ProductVariants key={editing} id={editing} onClose={() => setEditing(null)} /> : null}
       <div className="two" style={{ marginTop: 12 }}>
         <CreateProduct />
         <CsvImport />

@@ -1,13 +1,54 @@
-// Settings.tsx - the admin's other screens: categories (the tree, a new
-// one), users (find, role, suspend), search synonyms and the audit log.
+// Settings.tsx - the admin's other screens: categories (the tree; create,
+// rename, move, delete), users (find, role, suspend), search synonyms and the audit log.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, categoriesQuery, flattenCategories, type AuditEntry, type Category, type CategoryNode, type Page, type Role, type SynonymGroups, type User, type UserList } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 
-function Tree({ nodes }: { nodes: CategoryNode[] }) {
-  if (!nodes.length) return null;
-  return <ul>{nodes.map((c) => <li key={c.id}>{c.name} <span className="muted">/{c.path}</span><Tree nodes={c.children} /></li>)}</ul>;
+/** One category: its name and path, rename or move it in place, delete it
+ *  (the API refuses one with products or subcategories: the refusal shows
+ *  under it). */
+function CategoryItem({ c, all }: { c: CategoryNode; all: CategoryNode[] }) {
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const done = () => qc.invalidateQueries({ queryKey: ['categories'] });
+  const update = useMutation({
+    mutationFn: (b: { name?: string; parent_id?: string | null }) => api<Category>('PATCH', `/categories/${c.id}`, b),
+    onSuccess: () => { setEditing(false); void done(); },
+  });
+  const remove = useMutation({ mutationFn: () => api<void>('DELETE', `/categories/${c.id}`), onSuccess: done });
+  // Not under itself nor under its own subtree (the API says 422 anyway).
+  const parents = all.filter((o) => o.path !== c.path && !o.path.startsWith(`${c.path}/`));
+  return (
+    <li aria-label={c.name}>
+      <span className="cat-name">{c.name}</span> <span className="muted">/{c.path}</span>{' '}
+      <button type="button" className="link" aria-expanded={editing} onClick={() => { setEditing(!editing); update.reset(); }}>Rename or move {c.name}</button>{' '}
+      <button type="button" className="link" disabled={remove.isPending} onClick={() => remove.mutate()}>Delete {c.name}</button>
+      {editing ? (
+        <form aria-label={`Edit ${c.name}`} className="toolbar" onSubmit={(e: FormEvent<HTMLFormElement>) => {
+          e.preventDefault();
+          const d = new FormData(e.currentTarget);
+          const b: { name?: string; parent_id?: string | null } = {};
+          const name = String(d.get('name') ?? '').trim();
+          const parent = String(d.get('parent_id') ?? '');
+          if (name !== c.name) b.name = name;
+          if (parent !== (c.parent_id ?? '')) b.parent_id = parent || null;
+          update.mutate(b);
+        }}>
+          <label>New name of {c.name}<br /><input name="name" defaultValue={c.name} required maxLength={100} /></label>
+          <label>Parent of {c.name}<br />
+            <select name="parent_id" defaultValue={c.parent_id ?? ''}>
+              <option value="">None (top level)</option>
+              {parents.map((o) => <option key={o.id} value={o.id}>{o.path}</option>)}
+            </select>
+          </label>
+          <button type="submit" disabled={update.isPending}>Save {c.name}</button>
+        </form>
+      ) : null}
+      <ErrorNote error={update.error ?? remove.error} />
+      {c.children.length ? <ul>{c.children.map((k) => <CategoryItem key={k.id} c={k} all={all} />)}</ul> : null}
+    </li>
+  );
 }
 
 export function CategoriesView() {
@@ -24,7 +65,7 @@ export function CategoriesView() {
       <div className="card">
         <h2>Categories</h2>
         <ErrorNote error={list.error} />
-        <Tree nodes={list.data?.items ?? []} />
+        <ul aria-label="Category tree">{(list.data?.items ?? []).map((c) => <CategoryItem key={c.id} c={c} all={flat} />)}</ul>
       </div>
       <form aria-label="New category" className="card" onSubmit={(e: FormEvent<HTMLFormElement>) => {
         e.preventDefault();

@@ -1,5 +1,6 @@
 // Account.tsx - sign in, create an account, forgotten password (the mailed
-// link), the account page (profile, addresses, sign out), order history and
+// link), the account page (profile, addresses, notification preferences,
+// sign out), order history and
 // one order with live tracking (it refreshes until the order is delivered
 // or cancelled), cancelled where the API allows it.
 import { useEffect, useState, type FormEvent } from 'react';
@@ -11,6 +12,7 @@ import {
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link, navigate } from '../shared/router';
 import { adoptCart, forgetCart } from './cart';
+import { NotificationPreferences } from './NotificationPreferences';
 
 function next(): string {
   const n = new URLSearchParams(window.location.search).get('next');
@@ -207,6 +209,7 @@ export function AccountPage() {
         <Profile />
         <Addresses />
       </div>
+      <NotificationPreferences />
       <p>
         <button className="secondary" onClick={() => { signOut(); forgetCart(); qc.clear(); navigate('/'); }}>Sign out</button>
       </p>

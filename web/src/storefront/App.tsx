@@ -54,7 +54,7 @@ export function App() {
       <header className="top">
         <Link href="/" className="brand">ShopSphere</Link>
         <div className="grow">
-          <SearchBox initial={url.searchParams.get('q') ?? ''} />
+          <SearchBox initial={path === '/search' ? url.searchParams.get('q') ?? '' : ''} />
         </div>
         <nav aria-label="Your shop" className="links">
           <CartLink />

@@ -28,13 +28,13 @@ export function CartPage() {
         <thead><tr><th>Product</th><th>Price</th><th>Quantity</th><th>Total</th><th></th></tr></thead>
         <tbody>
           {c.items.map((l) => (
-            <tr key={l.product_id}>
-              <td><Link href={`/products/${l.product_id}`}>{l.name}</Link></td>
+            <tr key={l.variant_id ?? l.product_id}>
+              <td><Link href={`/products/${l.product_id}`}>{l.name}</Link>{l.variant_id ? <span className="muted"> {l.sku}</span> : null}</td>
               <td>{money(l.unit_price, c.currency)}</td>
               <td><input type="number" min={0} max={99} aria-label={`Quantity of ${l.name}`} defaultValue={l.quantity} style={{ width: 70 }}
-                onBlur={(e) => Number(e.target.value) !== l.quantity && change.mutate({ product: l.product_id, quantity: Number(e.target.value) })} /></td>
+                onBlur={(e) => Number(e.target.value) !== l.quantity && change.mutate({ product: l.variant_id ?? l.product_id, quantity: Number(e.target.value) })} /></td>
               <td>{money(l.line_total, c.currency)}</td>
-              <td><button className="secondary" onClick={() => change.mutate({ product: l.product_id, quantity: 0 })}>Remove</button></td>
+              <td><button className="secondary" onClick={() => change.mutate({ product: l.variant_id ?? l.product_id, quantity: 0 })}>Remove</button></td>
             </tr>
           ))}
         </tbody>

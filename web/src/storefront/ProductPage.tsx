@@ -4,7 +4,7 @@
 // recommendation clickstream.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, api, money, signedIn, type Page, type Product, type Review, type ReviewPage } from '../api/client';
+import { ApiError, api, money, signedIn, type Page, type Product, type ProductDetail, type Review, type ReviewPage } from '../api/client';
 import { ErrorNote } from '../shared/ErrorNote';
 import { Link } from '../shared/router';
 import { ensureCart, track } from './cart';
@@ -52,9 +52,26 @@ function ReviewForm({ id }: { id: string }) {
   );
 }
 
+type Variant = ProductDetail['variants'][number];
+
+/** A product with options sells only its variants: one choice per option,
+ *  and the variant of that combination (if there is one) is what the page
+ *  prices and the cart takes. */
+function useVariant(p: Product | undefined) {
+  const [chosen, setChosen] = useState<Record<string, string>>({});
+  const options = p?.options ?? [];
+  const variants = p?.variants ?? [];
+  const pick = { ...Object.fromEntries(options.map((o) => [o.name, o.values.find((v) => variants.some((x) => x.options[o.name] === v)) ?? o.values[0]])), ...chosen };
+  const variant: Variant | null = options.length
+    ? variants.find((x) => options.every((o) => x.options[o.name] === pick[o.name])) ?? null
+    : null;
+  return { options, variants, pick, variant, choose: (name: string, value: string) => setChosen({ ...chosen, [name]: value }) };
+}
+
 export function ProductPage({ id }: { id: string }) {
   const qc = useQueryClient();
   const product = useQuery({ queryKey: ['product', id], queryFn: () => api<Product>('GET', `/products/${id}`) });
+  const choice = useVariant(product.data);
   const reviews = useQuery({ queryKey: ['reviews', id], queryFn: () => api<ReviewPage>('GET', `/products/${id}/reviews?sort=newest`), retry: false });
   const [qty, setQty] = useState(1);
   const [added, setAdded] = useState(false);
@@ -62,7 +79,7 @@ export function ProductPage({ id }: { id: string }) {
   const add = useMutation({
     mutationFn: async () => {
       const cart = await ensureCart();
-      await api('POST', `/carts/${cart}/items`, { product_id: id, quantity: qty });
+      await api('POST', `/carts/${cart}/items`, choice.variant ? { product_id: id, variant_id: choice.variant.id, quantity: qty } : { product_id: id, quantity: qty });
     },
     onSuccess: () => {
       setAdded(true);
@@ -73,16 +90,30 @@ export function ProductPage({ id }: { id: string }) {
   if (product.error) return <ErrorNote error={product.error} />;
   const p = product.data;
   if (!p) return <p>Loading…</p>;
-  const available = p.available ?? p.stock ?? 0;
+  const sellsVariants = choice.options.length > 0;
+  const v = choice.variant;
+  const available = sellsVariants ? v?.available ?? 0 : p.available ?? p.stock ?? 0;
   const attrs = p.attributes ?? {};
   return (
     <article>
       <div className="two">
-        <img src={p.images?.[0] ?? `/api/v1/products/${p.id}/image.svg`} alt={p.name} style={{ width: '100%', borderRadius: 8, background: '#f3f4f6' }} />
+        <img src={v?.images?.[0] ?? p.images?.[0] ?? `/api/v1/products/${p.id}/image.svg`} alt={p.name} style={{ width: '100%', borderRadius: 8, background: '#f3f4f6' }} />
         <div>
           <h1>{p.name}</h1>
-          <p className="price" aria-label="Price">{money(p.price, p.currency)}</p>
-          <p>{available > 0 ? (available < 5 ? `Only ${available} left` : 'In stock') : 'Out of stock'}</p>
+          <p className="price" aria-label="Price">{money(v?.price ?? p.price, v?.currency ?? p.currency)}</p>
+          {sellsVariants ? (
+            <div aria-label="Choose a variant" role="group">
+              {choice.options.map((o) => (
+                <label key={o.name}>{o.name[0].toUpperCase() + o.name.slice(1)}{' '}
+                  <select value={choice.pick[o.name] ?? ''} onChange={(e) => choice.choose(o.name, e.target.value)}>
+                    {o.values.map((x) => <option key={x} value={x}>{x}</option>)}
+                  </select>
+                </label>
+              ))}
+              <p className="muted" data-testid="variant-sku">{v ? `SKU ${v.sku}` : 'This combination is not sold.'}</p>
+            </div>
+          ) : null}
+          <p>{sellsVariants && !v ? 'Not available' : available > 0 ? (available < 5 ? `Only ${available} left` : 'In stock') : 'Out of stock'}</p>
           <Stars average={reviews.data?.rating_average ?? p.rating_average} count={reviews.data?.rating_count ?? p.rating_count} />
           <p>{p.description}</p>
           <dl>
@@ -93,6 +124,14 @@ export function ProductPage({ id }: { id: string }) {
           <button onClick={() => add.mutate()} disabled={available === 0 || add.isPending}>Add to cart</button>
           {added ? <p className="ok" role="status">Added. <Link href="/cart">View cart</Link></p> : null}
           <ErrorNote error={add.error} />
+          {sellsVariants && choice.variants.length ? (
+            <table aria-label="Variants" className="small-table">
+              <thead><tr>{choice.options.map((o) => <th key={o.name}>{o.name}</th>)}<th>Price</th><th>Stock</th></tr></thead>
+              <tbody>{choice.variants.map((x) => (
+                <tr key={x.id}>{choice.options.map((o) => <td key={o.name}>{x.options[o.name]}</td>)}<td>{money(x.price ?? p.price, x.currency)}</td><td>{x.available > 0 ? 'In stock' : 'Out of stock'}</td></tr>
+              ))}</tbody>
+            </table>
+          ) : null}
         </div>
       </div>
       <section aria-label="Reviews">

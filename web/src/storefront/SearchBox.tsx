@@ -1,6 +1,6 @@
 // SearchBox.tsx - the search box (labelled "Search") with suggestions as
 // the shopper types; Enter searches, arrow keys reach the suggestions.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { navigate } from '../shared/router';
@@ -10,6 +10,9 @@ interface Suggestion { text: string; type: string; id: string | null }
 export function SearchBox({ initial }: { initial: string }) {
   const [q, setQ] = useState(initial);
   const [open, setOpen] = useState(false);
+  // The box shows the query of the page: a search page's, or nothing on any
+  // other page (the orders page does not keep the last search).
+  useEffect(() => { setQ(initial); setOpen(false); }, [initial]);
   const term = q.trim();
   const s = useQuery({
     queryKey: ['suggest', term],
