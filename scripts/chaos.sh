@@ -13,7 +13,7 @@ usage: scripts/chaos.sh [--short | --quick] [--build-dir DIR] [--report FILE] [-
 
 Starts PostgreSQL, Redis and RabbitMQ of the profile with empty data,
 migrates, runs `shopsphere up`, then tests/chaos/drill.mjs: under a steady
-load (`shopsphere loadtest`, 20 shoppers with checkouts and refunds) it
+load (`shopsphere loadtest`, 6 shoppers with checkouts and refunds) it
 injects in turn kill -9 of every service process (the supervisor restarts
 it), RabbitMQ stopped for 20 s, PostgreSQL restarted, Redis stopped for
 10 s, the sandbox card processor at 30 % errors and 2 s latency, and the
