@@ -9,11 +9,11 @@ cd "$ROOT"
 
 usage() {
   cat <<'EOF'
-usage: scripts/chaos.sh [--short] [--build-dir DIR] [--report FILE] [--keep-infra]
+usage: scripts/chaos.sh [--short | --quick] [--build-dir DIR] [--report FILE] [--keep-infra]
 
 Starts PostgreSQL, Redis and RabbitMQ of the profile with empty data,
 migrates, runs `shopsphere up`, then tests/chaos/drill.mjs: under a steady
-load (`shopsphere loadtest`, 20 shoppers with checkouts and refunds) it
+load (`shopsphere loadtest`, 6 shoppers with checkouts and refunds) it
 injects in turn kill -9 of every service process (the supervisor restarts
 it), RabbitMQ stopped for 20 s, PostgreSQL restarted, Redis stopped for
 10 s, the sandbox card processor at 30 % errors and 2 s latency, and the
@@ -21,9 +21,12 @@ courier's webhooks dropped for 30 s; after
 each fault and at the end it checks the invariants and prints them as a
 table with the time to recover per fault. Exit status 1 on a broken
 invariant. About 15 minutes; --short (order, payment and gateway killed,
-PostgreSQL, Redis, the card processor) about 4.
+PostgreSQL, Redis, the card processor) about 4; --quick (the order
+service killed, RabbitMQ stopped 5 s, 4 shoppers: the stage of make test)
+about 3.
 
   --short          the short drill
+  --quick          the quick drill (scripts/test.sh runs it)
   --build-dir DIR  the build to drill (default build/asan)
   --report FILE    also write the table (Markdown) to FILE
   --keep-infra     leave the servers running afterwards
@@ -35,12 +38,14 @@ EOF
 
 BUILD_DIR=build/asan
 SHORT=0
+QUICK=0
 KEEP_INFRA=0
 REPORT=""
 while (($#)); do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --short) SHORT=1; shift ;;
+    --quick) QUICK=1; shift ;;
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
     --report) REPORT="$2"; shift 2 ;;
     --keep-infra) KEEP_INFRA=1; shift ;;
@@ -92,7 +97,7 @@ PID=$!
 say "shopsphere up (pid $PID), log $LOG"
 
 rc=0
-CHAOS_BIN="$BIN" CHAOS_PLATFORM_PID="$PID" CHAOS_SHORT="$SHORT" CHAOS_REPORT="$REPORT" \
+CHAOS_BIN="$BIN" CHAOS_PLATFORM_PID="$PID" CHAOS_SHORT="$SHORT" CHAOS_QUICK="$QUICK" CHAOS_REPORT="$REPORT" \
   node tests/chaos/drill.mjs || rc=$?
 # A sanitizer report from any restarted process is a failure too.
 if grep -nE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$LOG" >&2; then

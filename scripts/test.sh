@@ -15,7 +15,7 @@ cd "$ROOT"
 usage() {
   cat <<'EOF'
 usage: scripts/test.sh [--build-dir DIR] [--no-unit] [--no-system] [--keep-infra]
-                      [--keep-data] [--only PATTERN] [--no-api]
+                      [--keep-data] [--only PATTERN] [--no-api] [--no-chaos]
 
 Runs the test suites of ShopSphere against the test profile (var/test):
   0. the API documents (scripts/api-check.sh): Redocly CLI lints
@@ -39,7 +39,11 @@ Runs the test suites of ShopSphere against the test profile (var/test):
   6. stops the platform (SIGTERM)
   7. a smoke run of the other topology: serve --services=all (in-process
      calls), a registration and a catalog read, a clean stop
-  8. stops the test servers
+  8. the quick chaos drill (scripts/chaos.sh --quick, docs/resilience.md):
+     fresh servers, the order service killed and RabbitMQ stopped under a
+     light shopper load, every invariant checked (full runs only, not with
+     --only)
+  9. stops the test servers
 Exit status 0 only if every stage passed. Build first: make build-asan (or
 just run `make test`).
 
@@ -51,6 +55,7 @@ just run `make test`).
   --only PATTERN    run only the system and e2e test files whose name
                     contains PATTERN
   --no-api          skip stage 0 (the API documents' checks)
+  --no-chaos        skip stage 8 (the quick chaos drill)
 
 SHOPSPHERE_TEST_PROFILE=w1..w8 runs everything on a private set of ports
 and data (var/w1, ...), so several runs can share a machine.
@@ -66,6 +71,7 @@ RUN_UNIT=1
 RUN_API=1
 ONLY=""
 RUN_SYSTEM=1
+RUN_CHAOS=1
 KEEP_INFRA=0
 KEEP_DATA=0
 while (($#)); do
@@ -76,6 +82,7 @@ while (($#)); do
     --no-unit) RUN_UNIT=0; shift ;;
     --no-system) RUN_SYSTEM=0; shift ;;
     --no-api) RUN_API=0; shift ;;
+    --no-chaos) RUN_CHAOS=0; shift ;;
     --keep-infra) KEEP_INFRA=1; shift ;;
     --keep-data) KEEP_DATA=1; shift ;;
     --only) ONLY="$2"; shift 2 ;;
@@ -363,6 +370,17 @@ one_process_smoke() {
   return "$rc"
 }
 
+# The quick chaos drill: its own fresh servers and platform of the profile
+# (the system tests' platform is stopped by then), faults under load, the
+# invariants checked (exit 1 on a broken one). One test in the counts.
+chaos_quick() {
+  local log="$SHOPSPHERE_VAR_DIR/chaos.log" rc=0
+  SHOPSPHERE_TEST_PROFILE="$TEST_PROFILE" run_logged "$log" \
+    scripts/chaos.sh --quick --build-dir "$BUILD_DIR" --keep-infra || rc=$?
+  ((rc == 0)) && N_PASSED=$((N_PASSED + 1)) || N_FAILED=$((N_FAILED + 1))
+  return "$rc"
+}
+
 # --- clean-up, always -----------------------------------------------------------
 cleanup() {
   local rc=$?
@@ -440,6 +458,13 @@ if ((RUN_SYSTEM)); then
       run_stage e2e e2e_tests || true
       run_stage shutdown stop_platform || true
       run_stage one-process one_process_smoke || true
+      if [[ -n "$ONLY" ]]; then
+        stage_skip chaos "--only"
+      elif ((!RUN_CHAOS)); then
+        stage_skip chaos "--no-chaos"
+      else
+        run_stage chaos chaos_quick || true
+      fi
     else
       stage_skip system "the platform did not start"
       stop_platform >/dev/null 2>&1 || true

@@ -43,6 +43,26 @@ function serviceAccount(s) {
   };
 }
 
+// The key-encryption key (docs/identity.md, "Encrypted at rest") reaches
+// only the services that read it, from a Secret of its own that the cluster
+// provides (never in shopsphere-secrets, which every service reads);
+// SHOPSPHERE_KEK_PREVIOUS is set only while the KEK is rotated.
+const KEK_SECRET = "shopsphere-kek";
+function kekEnv() {
+  return [
+    {
+      name: "SHOPSPHERE_KEK",
+      valueFrom: { secretKeyRef: { name: KEK_SECRET, key: "SHOPSPHERE_KEK" } },
+    },
+    {
+      name: "SHOPSPHERE_KEK_PREVIOUS",
+      valueFrom: {
+        secretKeyRef: { name: KEK_SECRET, key: "SHOPSPHERE_KEK_PREVIOUS", optional: true },
+      },
+    },
+  ];
+}
+
 function deployment(s, { replicas = 2 } = {}) {
   const big = ["gateway", "order", "product", "search"].includes(s.name);
   return {
@@ -102,6 +122,7 @@ function deployment(s, { replicas = 2 } = {}) {
                   name: "SHOPSPHERE_POD_NAME",
                   valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
                 },
+                ...(s.kek ? kekEnv() : []),
               ],
               startupProbe: {
                 httpGet: { path: "/healthz", port: "http" },

@@ -41,7 +41,7 @@ function cFiles(dir) {
 }
 
 // Reads the facts of every service from src/. Returns
-// {services: [{name, port, needs: {db, redis, amqp}, consumes, calls: [...]}],
+// {services: [{name, port, needs: {db, redis, amqp}, consumes, kek, calls: [...]}],
 //  sandboxes: [...]} with only the sandboxes that exist in the code.
 export function readTopology(root) {
   const byId = new Map([...SERVICES, ...SANDBOXES].map((s) => [s.id, s.name]));
@@ -73,6 +73,9 @@ export function readTopology(root) {
         amqp: needs.includes("NEEDS_AMQP") || /\.listeners\s*=/.test(sources),
       },
       consumes: /\.events\s*=/.test(sources),
+      // It reads the key-encryption key (cfg->kek, SHOPSPHERE_KEK): only
+      // such a service gets it, from its own Secret.
+      kek: /->kek\b/.test(sources),
       calls: [...calls].sort(),
     };
   });

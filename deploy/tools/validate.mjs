@@ -11,7 +11,8 @@
 //    non-root with a read-only root filesystem; every Service has a
 //    NetworkPolicy; every event consumer has a KEDA ScaledObject; the Istio
 //    AuthorizationPolicies allow exactly the calls the code makes; no Secret
-//    is inlined.
+//    is inlined; SHOPSPHERE_KEK comes from a Secret to the services that
+//    read it, and to no other.
 // 3. The committed manifests equal what generate.mjs makes from src/ today.
 // 4. The Grafana dashboards and Prometheus rules name only metrics that the
 //    services export (or that the rules record).
@@ -225,6 +226,12 @@ function checkPolicy(objects, overlay, topo) {
       if (c.securityContext?.allowPrivilegeEscalation !== false) problem(where, `${n}: privilege escalation must be off`);
       if ((c.env ?? []).some((e) => /PASSWORD|SECRET|_URL$/.test(e.name) && "value" in e && /:\/\/[^@]*:[^@]*@|secret/i.test(e.value)))
         problem(where, `${n}: a secret is inlined in env`);
+      // The key-encryption key: from a Secret, for its readers only.
+      const kek = (c.env ?? []).find((e) => e.name === "SHOPSPHERE_KEK");
+      if ((c.env ?? []).some((e) => /KEK/.test(e.name) && "value" in e)) problem(where, `${n}: the KEK is inlined in env`);
+      const reader = topo.services.find((s) => s.name === d.metadata.name)?.kek;
+      if (reader && !kek?.valueFrom?.secretKeyRef) problem(where, `${n}: SHOPSPHERE_KEK is not referenced from a Secret`);
+      if (!reader && kek) problem(where, `${n}: gets SHOPSPHERE_KEK but never reads it`);
     }
     if (!(spec.terminationGracePeriodSeconds >= 15)) problem(where, `${n}: grace period shorter than the drain (15 s)`);
   }

@@ -36,7 +36,7 @@ function replaceIn(root, rel, from, to) {
   writeFileSync(path, text.replace(from, to));
 }
 
-// One copy with four breakages, one validator run: each check must name
+// One copy with five breakages, one validator run: each check must name
 // its own (validating loads every schema, which is the slow part).
 test("each check catches its breakage in a broken copy of deploy/", () => {
   const r = validateCopy((root) => {
@@ -46,12 +46,15 @@ test("each check catches its breakage in a broken copy of deploy/", () => {
     // AuthorizationPolicy of review no longer matches the code.
     writeFileSync(join(root, "src/services/cart/extra_call.c"), "int cart_extra(void) { return SVC_REVIEW; }\n");
     replaceIn(root, "deploy/observability/grafana/event-bus.json", "bus_outbox_backlog", "bus_outbox_backlog_typo");
+    // The auth service's KEK written into its manifest.
+    replaceIn(root, "deploy/k8s/base/auth.yaml", "- name: SHOPSPHERE_KEK\n", "- name: SHOPSPHERE_KEK\n              value: 00ff\n");
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /cart\.yaml: Deployment cart: .*containerPort must be integer/);
   assert.match(r.stderr, /Deployment search: readiness probe on \/readyz missing/);
   assert.match(r.stderr, /AuthorizationPolicy review does not allow its caller cart/);
   assert.match(r.stderr, /metric bus_outbox_backlog_typo is not exported/);
+  assert.match(r.stderr, /Deployment auth: the KEK is inlined in env/);
   assert.match(r.stderr, /differs from what deploy\/tools\/generate\.mjs makes/);
 });
 

@@ -19,15 +19,19 @@
 //                sweeper's window
 //   events       the admin reports equal the orders: every confirmed order
 //                once, totals, refunds and statuses alike
+//   carts        every confirmed order's cart was emptied for it (the
+//                order's id is in the cart's set cart:<id>:orders in Redis)
 //   5xx          no 5xx answer outside a fault's window plus its recovery
 // and prints the table with the time to recover per fault. Exit 1 when an
 // invariant is broken, 2 when the drill itself could not run.
 //
 // Environment: SHOPSPHERE_* of the profile (scripts/profile.sh), CHAOS_BIN
 // (the shopsphere binary), CHAOS_PLATFORM_PID (the supervisor), CHAOS_SHORT=1
-// for the short drill (a few faults), CHAOS_REPORT (a Markdown copy of the
-// table), CHAOS_USERS (virtual users, default 12), CHAOS_CHECK_ONLY=1 to
-// check the invariants once, without load or faults.
+// for the short drill (a few faults), CHAOS_QUICK=1 for the quick one of
+// `make test` (the order service killed, RabbitMQ stopped 5 s, light load),
+// CHAOS_REPORT (a Markdown copy of the table), CHAOS_USERS (virtual users,
+// default 6, 4 in the quick drill), CHAOS_CHECK_ONLY=1 to check the
+// invariants once, without load or faults.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -37,9 +41,12 @@ const BASE = Number(process.env.SHOPSPHERE_PORT_BASE);
 const GATEWAY = `http://127.0.0.1:${BASE}`;
 const BIN = process.env.CHAOS_BIN;
 const SUPERVISOR = Number(process.env.CHAOS_PLATFORM_PID);
-const SHORT = process.env.CHAOS_SHORT === '1';
-const USERS = Number(process.env.CHAOS_USERS ?? 12);
+const QUICK = process.env.CHAOS_QUICK === '1';
+const SHORT = !QUICK && process.env.CHAOS_SHORT === '1';
+const MODE = QUICK ? 'quick' : SHORT ? 'short' : 'full';
+const USERS = Number(process.env.CHAOS_USERS ?? (QUICK ? 4 : 6));
 const DB = process.env.SHOPSPHERE_DATABASE_URL;
+const REDIS = process.env.SHOPSPHERE_REDIS_URL;
 const VAR = process.env.SHOPSPHERE_VAR_DIR;
 // The order service's sweeper takes over a saga whose owner has been silent
 // for 10 s (docs/checkout.md); the window adds the time to notice and act.
@@ -174,6 +181,10 @@ const FAULTS_SHORT = [
   },
 ];
 
+// The quick drill of `make test`: a crash in the middle of checkouts and a
+// broker outage (outboxes back up, consumers reconnect), under light load.
+const FAULTS_QUICK = [killFault('order'), stopFor('rabbitmq', 5)];
+
 // --- invariants -------------------------------------------------------------------
 // Each query returns the rows that break it (at most a few, for the table).
 const COMMITTED = `('confirmed', 'processing', 'shipped', 'delivered', 'refunded')`;
@@ -277,14 +288,42 @@ function invariants(windowS, lagS) {
   ];
 }
 
+// The carts of the confirmed orders older than lagS that still exist and
+// were not emptied for them (docs/checkout.md: the saga's call or the cart
+// service's order.confirmed consumer adds the order's id to
+// cart:<cart>:orders). A cart that is gone (the test profiles' Redis keeps
+// nothing across its restart) is no full cart.
+function cartsNotEmptied(lagS) {
+  const out = sql(`
+    SELECT o.id, o.cart_id FROM "order".orders o
+    WHERE o.cart_id IS NOT NULL AND o.updated_at < now() - interval '${lagS} seconds'
+      AND EXISTS (SELECT 1 FROM "order".order_transitions t
+                  WHERE t.order_id = o.id AND t.to_status = 'confirmed')`);
+  const orders = out ? out.split('\n').map((l) => l.split('\t')) : [];
+  if (orders.length === 0) return [];
+  const answers = execFileSync('redis-cli', ['-u', REDIS], {
+    input: orders.map(([id, cart]) => `EXISTS cart:${cart}\nSISMEMBER cart:${cart}:orders ${id}`).join('\n') + '\n',
+    encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'],
+  }).trim().split('\n');
+  if (answers.length !== 2 * orders.length) throw new Error(`redis-cli answered ${answers.length} of ${2 * orders.length}`);
+  return orders.filter((_, i) => answers[2 * i].trim() === '1' && answers[2 * i + 1].trim() !== '1')
+    .map(([id, cart]) => `${id} cart ${cart}`);
+}
+
 function check(label, windowS, lagS) {
   const results = [];
-  for (const inv of invariants(windowS, lagS)) {
+  const all = [...invariants(windowS, lagS),
+    { name: "carts: every confirmed order's cart emptied", rows: () => cartsNotEmptied(lagS) }];
+  for (const inv of all) {
     let rows = [];
     let error = null;
     try {
-      const out = sql(inv.query);
-      rows = out ? out.split('\n') : [];
+      if (inv.rows) {
+        rows = inv.rows();
+      } else {
+        const out = sql(inv.query);
+        rows = out ? out.split('\n') : [];
+      }
     } catch (e) {
       error = String(e.stderr || e.message).trim().split('\n')[0];
     }
@@ -300,10 +339,10 @@ if (process.env.CHAOS_CHECK_ONLY === '1') {
   for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.broken} ${r.sample}`);
   process.exit(rows.every((r) => r.ok) ? 0 : 1);
 }
-const faults = SHORT ? FAULTS_SHORT : FAULTS_FULL;
+const faults = QUICK ? FAULTS_QUICK : SHORT ? FAULTS_SHORT : FAULTS_FULL;
 const report = `${VAR}/chaos-loadtest.json`;
 const t0 = Date.now();
-log(`${faults.length} faults against ${GATEWAY} (${SHORT ? 'short' : 'full'} drill), ${USERS} shoppers`);
+log(`${faults.length} faults against ${GATEWAY} (${MODE} drill), ${USERS} shoppers`);
 
 if (!(await healthy(120000))) { log('the platform is not healthy'); process.exit(2); }
 // A steady load for longer than the drill; SIGTERM ends it with its report.
@@ -346,7 +385,7 @@ for (const f of faults) {
   w.healthy = Date.now();
   windows.push(w);
   log(`  healthy again ${((w.healthy - w.start) / 1000).toFixed(1)} s after the injection`);
-  await sleep(SHORT ? 5000 : 8000); // the load runs on the healed platform
+  await sleep(SHORT || QUICK ? 5000 : 8000); // the load runs on the healed platform
   // Backlogs (an outbox after a broker outage) drain in their own time:
   // poll up to 90 s for every invariant to hold, and keep the last answer.
   let rows = check(f.name, SWEEPER_WINDOW_S, EVENT_LAG_S);
@@ -398,10 +437,15 @@ for (const w of windows) {
     errors,
   });
 }
+// The timeline counts a request in the second it was sent (loadtest.c), so
+// a fault's window opens earlier by the longest a request can be in flight
+// through the gateway (its 5 s upstream timeout, plus a second): a request
+// sent just before the fault may be spoiled by it.
+const IN_FLIGHT_S = 6;
 const stray = [];
 tl.forEach((x, s) => {
   if (x[2] === 0) return;
-  const inside = windows.some((w) => s >= sec(w.start) - 1 && s <= (w.recovered ?? tl.length) + 1);
+  const inside = windows.some((w) => s >= sec(w.start) - IN_FLIGHT_S && s <= (w.recovered ?? tl.length) + 1);
   if (!inside) stray.push(`${s}s:${x[2]}`);
 });
 table.push({ after: 'whole run', name: '5xx only inside fault windows + recovery', ok: stray.length === 0, broken: stray.length, sample: stray.slice(0, 6).join(' ') });
@@ -409,7 +453,7 @@ for (const r of recovery) if (r.recovered_s === 'never') broken = true;
 
 // --- the table ------------------------------------------------------------------------
 const lines = [];
-lines.push(`Chaos drill (${SHORT ? 'short' : 'full'}), profile ${PROFILE}, ${new Date(t0).toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s`);
+lines.push(`Chaos drill (${MODE}), profile ${PROFILE}, ${new Date(t0).toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s`);
 lines.push(`load: ${lt.total.requests} requests, ${lt.checkouts} checkouts, ${lt.refunds} refunds, ${lt.total.errors} errors (${lt.total.status_5xx} 5xx), p95 ${lt.total.p95_ms.toFixed(0)} ms`);
 lines.push('');
 lines.push('| fault | injected for s | healthy after s | recovered after s | errors meanwhile | invariants checked at s |');

@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { API, assertEnvelope, call, eventually } from './lib.mjs';
+import { API, assertEnvelope, call, eventually, serviceUrl } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
 let admin;
@@ -199,4 +199,38 @@ test('signing in merges a guest cart into the user cart (explicit merge)', async
   assert.equal(r.body.user_id, user.id);
   assertEnvelope(await getCart(guest.id), 404, 'NOT_FOUND');
   assertEnvelope(await merge(own.id, guest.id, user.token), 404, 'NOT_FOUND');
+});
+
+// The checkout saga's call (docs/internal-api.md): emptied once per order,
+// as the order.confirmed consumer does, so whichever comes second changes
+// nothing and a line added after the checkout stays.
+test('the internal clear empties a cart once per order; a bad order_id is 400', async () => {
+  const CART = serviceUrl('cart');
+  const INTERNAL = process.env.SHOPSPHERE_INTERNAL_SECRET
+    ? { 'x-internal-token': process.env.SHOPSPHERE_INTERNAL_SECRET } : {};
+  const p = await newProduct({ stock: 20 });
+  const c = await createCart();
+  assert.equal(c.status, 201, c.text);
+  assert.equal((await addItem(c.body.id, { product_id: p.id, quantity: 3 })).status, 201);
+  const order = randomUUID();
+  const clear = (query) => call(`${CART}/internal/carts/${c.body.id}/clear${query}`, { method: 'POST', headers: INTERNAL });
+  for (const bad of ['not-a-uuid', "1' OR '1'='1", '%00']) {
+    const r = await clear(`?order_id=${encodeURIComponent(bad)}`);
+    assertEnvelope(r, 400, 'VALIDATION_ERROR');
+    assert.equal(r.body.error.details, 'order_id');
+  }
+  assert.equal((await getCart(c.body.id)).body.items.length, 1, 'a refused call changes nothing');
+  const first = await clear(`?order_id=${order}`);
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(first.body, { id: c.body.id, status: 'cleared' });
+  assert.equal((await getCart(c.body.id)).body.items.length, 0);
+  assert.equal((await addItem(c.body.id, { product_id: p.id, quantity: 1 })).status, 201);
+  const second = await clear(`?order_id=${order}`);
+  assert.equal(second.status, 200, second.text);
+  assert.equal((await getCart(c.body.id)).body.items.length, 1, 'the same order empties it once');
+  assert.equal((await clear(`?order_id=${randomUUID()}`)).status, 200);
+  assert.equal((await getCart(c.body.id)).body.items.length, 0, 'another order empties it again');
+  assertEnvelope(await call(`${CART}/internal/carts/${randomUUID()}/clear?order_id=${order}`, {
+    method: 'POST', headers: INTERNAL,
+  }), 404, 'NOT_FOUND');
 });

@@ -436,6 +436,47 @@ test('a crash after the authorization ends in a confirmed order', async () => {
   assert.equal(payments.body.items[0].status, 'authorized');
 });
 
+test('a crash after the confirmation leaves no full cart: order.confirmed empties it', async () => {
+  const p = await newProduct({ price: '4.00', stock: 5 });
+  const buyer = await newBuyer();
+  const cartId = await cartWith(buyer.token, [[p.id, 2]]);
+  const key = randomUUID();
+  const body = checkoutBody(cartId);
+  const since = new Date(Date.now() - 5000).toISOString();
+  // The order process dies right after the confirming transaction, before
+  // the saga's own call that empties the cart.
+  const r = await placeOrder(buyer.token, key, body, { 'x-fault-inject': 'after_confirm' })
+    .catch((e) => ({ status: 599, text: String(e) }));
+  assert.ok(r.status >= 500, `the order process died: ${r.status} ${r.text}`);
+  await orderServiceBack();
+  // The order was confirmed and answered before the crash: a retry replays it.
+  const again = await placeOrderUntilFinal(buyer.token, key, body);
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.body.status, 'confirmed');
+  assert.equal(again.body.cart_id, cartId);
+  // The event names the cart ...
+  const confirmed = await eventually(() => loggedEvents(since, 'order.confirmed')
+    .find((e) => e.aggregate_id === again.body.id), 30000, 500);
+  assert.equal(confirmed.data.cart_id, cartId);
+  // ... and the cart service, hearing it, empties the cart.
+  const cart = await eventually(async () => {
+    const c = await call(`${API}/carts/${cartId}`, { headers: auth(buyer.token) });
+    assert.equal(c.status, 200, c.text);
+    return c.body.items.length === 0 ? c.body : null;
+  }, 60000, 500);
+  assert.equal(cart.item_count, 0);
+  assert.equal(cart.subtotal, '0.00');
+  // The customer shops on with the same cart; nothing empties it again.
+  const add = await call(`${API}/carts/${cartId}/items`, {
+    method: 'POST', headers: auth(buyer.token), body: { product_id: p.id, quantity: 1 },
+  });
+  assert.equal(add.status, 201, add.text);
+  await sleep(2000);
+  const later = await call(`${API}/carts/${cartId}`, { headers: auth(buyer.token) });
+  assert.equal(later.body.items.length, 1);
+  assert.equal((await product(p.id)).stock, 3);
+});
+
 test('illegal transitions are 409; cancel before shipping gives the stock back', async () => {
   const p = await newProduct({ price: '15.00', stock: 10 });
   const buyer = await newBuyer();

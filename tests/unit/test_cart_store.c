@@ -1,6 +1,7 @@
 /* test_cart_store.c - the cart's Redis store (src/services/cart/store.c)
  * against a real server: layout, expiry refreshed on use, the Lua scripts
- * that add to a line and change a line, clearing and merging.
+ * that add to a line and change a line, clearing (once per order) and
+ * merging.
  *
  * Needs SHOPSPHERE_REDIS_URL (the test runner starts Redis and exports it);
  * without it the test fails rather than pretend to pass. Cart ids are fresh
@@ -8,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -186,6 +188,64 @@ static void test_set_remove_clear(void **state) {
   arena_free(&a);
 }
 
+/* Emptied for an order once: the saga's call and the order.confirmed
+ * consumer, in either order, or a redelivery, empty it one time only, so
+ * a line added after the checkout stays. */
+static void test_clear_for_order_once(void **state) {
+  (void)state;
+  char id[UUID_STR_LEN], other[UUID_STR_LEN];
+  cart_new_id(id);
+  struct arena a;
+  arena_init(&a, 4096);
+  int64_t q = 0;
+  bool already = true;
+  const char *order = "0193a000-0000-7000-8000-000000000001";
+  const char *order2 = "0193a000-0000-7000-8000-000000000002";
+  struct cart_line s1 = snapshot(P1, 100), s2 = snapshot(P2, 250);
+  assert_int_equal(cart_store_create(pool, id, "", "USD", NULL), KIT_OK);
+  assert_int_equal(cart_store_add(pool, id, &s1, 2, 99, &q), KIT_OK);
+  assert_int_equal(cart_store_add_code(pool, id, "SAVE10"), KIT_OK);
+  assert_int_equal(cart_store_clear_for_order(pool, id, order, &already),
+                   KIT_OK);
+  assert_false(already);
+  struct cart_record c;
+  assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_OK);
+  assert_int_equal(c.line_count, 0);
+  assert_int_equal(c.code_count, 0);
+  assert_string_equal(c.currency, "USD");
+  /* The customer goes on shopping; the late second clear changes nothing. */
+  assert_int_equal(cart_store_add(pool, id, &s2, 1, 99, &q), KIT_OK);
+  assert_int_equal(cart_store_clear_for_order(pool, id, order, &already),
+                   KIT_OK);
+  assert_true(already);
+  assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_OK);
+  assert_int_equal(c.line_count, 1);
+  /* The markers take no line's place. */
+  assert_int_equal(cart_store_add(pool, id, &s1, 1, 99, &q), KIT_OK);
+  assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_OK);
+  assert_int_equal(c.line_count, 2);
+  /* Another order from the same cart empties it again. */
+  assert_int_equal(cart_store_clear_for_order(pool, id, order2, &already),
+                   KIT_OK);
+  assert_false(already);
+  assert_int_equal(cart_store_load(pool, &a, id, &c), KIT_OK);
+  assert_int_equal(c.line_count, 0);
+  /* No cart: not found, and nothing is created. */
+  cart_new_id(other);
+  assert_int_equal(cart_store_clear_for_order(pool, other, order, NULL),
+                   KIT_NOT_FOUND);
+  assert_int_equal(cart_store_load(pool, &a, other, &c), KIT_NOT_FOUND);
+  drop(id);
+  char key[80];
+  snprintf(key, sizeof key, "cart:%s:orders", id);
+  const char *argv[] = {"DEL", key};
+  struct kv_reply *r = NULL;
+  assert_int_equal(kv_command(pool, &r, 2, argv, NULL), KIT_OK);
+  assert_int_equal(r->integer, 1);
+  kv_reply_free(r);
+  arena_free(&a);
+}
+
 static void test_merge(void **state) {
   (void)state;
   char target[UUID_STR_LEN], source[UUID_STR_LEN];
@@ -224,6 +284,7 @@ int main(void) {
       cmocka_unit_test(test_add_caps_and_snapshots),
       cmocka_unit_test(test_set_remove_clear),
       cmocka_unit_test(test_merge),
+      cmocka_unit_test(test_clear_for_order_once),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,9 +3,11 @@
  *
  * Routes: the public cart API of DESIGN §5 plus an explicit merge of a guest
  * cart into the signed-in user's cart, and the internal routes the checkout
- * saga uses (docs/internal-api.md, docs/checkout.md).
+ * saga uses (docs/internal-api.md, docs/checkout.md). Consumes
+ * order.confirmed: the checkout's cart is emptied (events.c).
  */
 #include "kit/service.h"
+#include "services/cart/events.h"
 #include "services/cart/handlers.h"
 #include "services/cart/promo_store.h"
 #include "services/cart/promotions.h"
@@ -43,6 +45,11 @@ static const struct route cart_routes[] = {
      promo_handle_release, ACCESS_INTERNAL},
 };
 
+/* The cart a checkout came from is emptied on its order's confirmation. */
+static const struct event_handler cart_events[] = {
+    {"order.confirmed", cart_on_order_confirmed},
+};
+
 const struct service_module cart_module = {
     .id = SVC_CART,
     .summary = "carts, guest and signed-in",
@@ -51,4 +58,6 @@ const struct service_module cart_module = {
     .route_count = sizeof cart_routes / sizeof cart_routes[0],
     .statements = promo_statements,
     .statement_count = PROMO_STATEMENT_COUNT,
+    .events = cart_events,
+    .event_count = sizeof cart_events / sizeof cart_events[0],
 };

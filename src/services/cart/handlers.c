@@ -656,8 +656,11 @@ void cart_handle_internal_get(struct http_request *req,
   json_decref(body);
 }
 
-/* POST /internal/carts/{id}/clear: empties the cart after a checkout.
- * Repeating it is harmless; a cart that expired meanwhile is 404. */
+/* POST /internal/carts/{id}/clear[?order_id=]: empties the cart after a
+ * checkout. With order_id (the checkout saga's call) it empties the cart
+ * once for that order, as the order.confirmed consumer does (events.c):
+ * whichever comes second changes nothing. Repeating it is harmless; a cart
+ * that expired meanwhile is 404. */
 void cart_handle_internal_clear(struct http_request *req,
                                 struct http_response *res) {
   const char *id = http_param(req, "id");
@@ -666,7 +669,16 @@ void cart_handle_internal_clear(struct http_request *req,
     http_reply_error(res, req, API_NOT_FOUND, "no such cart", NULL);
     return;
   }
-  int rc = cart_store_clear(req->svc->kv, norm);
+  const char *order_id = http_query(req, "order_id");
+  char order[UUID_STR_LEN];
+  if (order_id != NULL && !uuid_normalize(order_id, order)) {
+    http_reply_error(res, req, API_VALIDATION_ERROR, "order_id must be a UUID",
+                     "order_id");
+    return;
+  }
+  int rc = order_id != NULL
+               ? cart_store_clear_for_order(req->svc->kv, norm, order, NULL)
+               : cart_store_clear(req->svc->kv, norm);
   if (rc != KIT_OK) {
     reply_store_error(res, req, rc, "no such cart");
     return;

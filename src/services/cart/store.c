@@ -322,6 +322,36 @@ int cart_store_clear(struct kv_pool *kv, const char *id) {
   return rc;
 }
 
+/* Empties the cart once per order: 0 no cart, 1 emptied now, 2 emptied for
+ * this order before (nothing changed). */
+static const char CLEAR_FOR_ORDER_SCRIPT[] =
+    "local meta = redis.call('HGET', KEYS[1], '_meta')\n"
+    "if not meta then return 0 end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 2 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], '_meta', meta)\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "redis.call('SADD', KEYS[2], ARGV[2])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+int cart_store_clear_for_order(struct kv_pool *kv, const char *id,
+                               const char *order_id, bool *already) {
+  char key[64], orders[80], ttl[TTL_TEXT_SIZE];
+  cart_key(id, key);
+  snprintf(orders, sizeof orders, "%s:orders", key);
+  ttl_text(ttl);
+  const char *argv[] = {"EVAL",  CLEAR_FOR_ORDER_SCRIPT, "2", key, orders, ttl,
+                        order_id};
+  struct kv_reply *r = NULL;
+  int rc = kv_command(kv, &r, 7, argv, NULL);
+  rc = reply_status(rc, r);
+  if (rc == KIT_OK && r->integer == 0) rc = KIT_NOT_FOUND;
+  if (rc == KIT_OK && already != NULL) *already = r->integer == 2;
+  kv_reply_free(r);
+  return rc;
+}
+
 int cart_store_merge(struct kv_pool *kv, const char *target_id,
                      const struct cart_line *lines, size_t n,
                      const char *source_id) {

@@ -16,6 +16,7 @@
 #ifndef SHOPSPHERE_CART_STORE_H
 #define SHOPSPHERE_CART_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,16 @@ int cart_store_remove(struct kv_pool *kv, const char *id, const char *line_id);
 
 /* Removes every line, keeping the cart (KIT_NOT_FOUND when no cart). */
 int cart_store_clear(struct kv_pool *kv, const char *id);
+
+/* Empties a cart for an order (every line and code; the cart stays), once
+ * per order: the ids of the orders that emptied it are kept in the set
+ * "cart:<id>:orders" (with the cart's expiry), and a second call for the
+ * same order changes nothing, so what the customer put in the cart after
+ * the checkout survives a late or repeated call. KIT_OK (*already, when not
+ * NULL: it had been emptied for that order before), KIT_NOT_FOUND when no
+ * cart. */
+int cart_store_clear_for_order(struct kv_pool *kv, const char *id,
+                               const char *order_id, bool *already);
 
 /* Writes lines into target (replacing those lines) and deletes the source
  * cart, atomically (MULTI/EXEC). */

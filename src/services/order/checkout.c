@@ -632,9 +632,11 @@ static enum saga_outcome step_commit(struct saga *s) {
     return SAGA_DONE;
   }
   step_done(s, "confirm", &s->t0);
+  fault_point(s, "after_confirm");
   /* Confirmed and answered; an uncleared cart is an annoyance, not a
-   * failed order (and a crash here leaves the cart as it was). */
-  if (up_cart_clear(&s->up, s->cart_id) != UP_OK)
+   * failed order. A crash here leaves the cart as it was until the cart
+   * service hears order.confirmed (it carries cart_id) and empties it. */
+  if (up_cart_clear(&s->up, s->cart_id, s->order_id) != UP_OK)
     log_warn("checkout %s: the cart %s was not emptied", s->order_id,
              s->cart_id);
   http_response_clear(&s->answer);
@@ -647,7 +649,7 @@ static enum saga_outcome step_commit(struct saga *s) {
 
 static enum saga_outcome step_confirmed(struct saga *s) {
   /* An uncleared cart is an annoyance, not a failed order. */
-  if (up_cart_clear(&s->up, s->cart_id) != UP_OK)
+  if (up_cart_clear(&s->up, s->cart_id, s->order_id) != UP_OK)
     log_warn("checkout %s: the cart %s was not emptied", s->order_id,
              s->cart_id);
   return answer_order(s, 201);

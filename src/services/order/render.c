@@ -191,8 +191,13 @@ int order_emit_transition(struct db_conn *conn, const struct order_record *o,
                       json_string(order_status_name(from)));
   if (o->status == ORDER_CANCELLED)
     json_object_set_new(data, "reason", opt_string(o->cancel_reason));
-  if (o->status == ORDER_CONFIRMED)
+  if (o->status == ORDER_CONFIRMED) {
     json_object_set_new(data, "payment_id", opt_string(o->payment_id));
+    /* The cart the checkout came from: the cart service empties it. */
+    json_object_set_new(data, "cart_id",
+                        o->cart_id[0] != '\0' ? json_string(o->cart_id)
+                                              : json_null());
+  }
   rc = bus_emit(conn, specific, o->id, data);
   json_decref(data);
   return rc;

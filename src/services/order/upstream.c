@@ -144,10 +144,11 @@ cleanup:
   return o;
 }
 
-enum upstream_outcome up_cart_clear(const struct up_ctx *u,
-                                    const char *cart_id) {
-  char path[128];
-  snprintf(path, sizeof path, "/internal/carts/%s/clear", cart_id);
+enum upstream_outcome up_cart_clear(const struct up_ctx *u, const char *cart_id,
+                                    const char *order_id) {
+  char path[192];
+  snprintf(path, sizeof path, "/internal/carts/%s/clear?order_id=%s", cart_id,
+           order_id);
   return call(u, SVC_CART, "POST", path, NULL, NULL, NULL);
 }
 

@@ -57,9 +57,10 @@ enum upstream_outcome up_cart_get(const struct up_ctx *u, const char *cart_id,
                                   const char *user_id,
                                   struct up_cart_line **lines, size_t *n,
                                   char currency[4], unsigned *status);
-/* POST /internal/carts/{id}/clear */
-enum upstream_outcome up_cart_clear(const struct up_ctx *u,
-                                    const char *cart_id);
+/* POST /internal/carts/{id}/clear?order_id=: empties the cart once for the
+ * order (the cart service's order.confirmed consumer does the same). */
+enum upstream_outcome up_cart_clear(const struct up_ctx *u, const char *cart_id,
+                                    const char *order_id);
 
 /* POST /internal/products/batch in currency: out[i] for lines[i] (its
  * variant when the line has one; found false when the product, or the
