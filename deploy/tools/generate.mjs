@@ -688,6 +688,15 @@ export function generate(topo) {
           target: { kind: "Deployment" },
           patch: YAML.stringify([{ op: "replace", path: "/spec/replicas", value: 1 }]),
         },
+        // The autoscalers' floor too, or they would scale each back to 2.
+        {
+          target: { kind: "HorizontalPodAutoscaler" },
+          patch: YAML.stringify([{ op: "replace", path: "/spec/minReplicas", value: 1 }]),
+        },
+        {
+          target: { kind: "ScaledObject" },
+          patch: YAML.stringify([{ op: "replace", path: "/spec/minReplicaCount", value: 1 }]),
+        },
       ],
       images: [{ name: IMAGE, newName: "registry.example.com/shopsphere/shopsphere", newTag: "main" }],
     },
