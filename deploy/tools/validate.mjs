@@ -197,9 +197,14 @@ function render(dir) {
       }
     }
   }
+  // As kustomize (3.8 and later) does, a Namespace object takes the name.
   if (k.namespace)
     objects = objects.map((o) =>
-      CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: k.namespace } },
+      o.kind === "Namespace"
+        ? { ...o, metadata: { ...o.metadata, name: k.namespace } }
+        : CLUSTER_SCOPED.has(o.kind)
+          ? o
+          : { ...o, metadata: { ...o.metadata, namespace: k.namespace } },
     );
   return objects;
 }
@@ -248,6 +253,25 @@ function checkPolicy(objects, overlay, topo) {
     if (scaled && !scaled.spec.triggers.some((t) => t.type === "rabbitmq" && t.metadata.queueName === `shopsphere.${s.name}`))
       problem(where, `ScaledObject ${s.name} does not watch queue shopsphere.${s.name}`);
   }
+  // Names bound to a namespace (service hosts, mesh principals, service
+  // URLs) name the namespace the object lives in, or the mesh's and the
+  // monitoring's own: an overlay in another namespace must patch them all.
+  const foreign = new Set(["istio-system", "monitoring"]);
+  for (const o of objects) {
+    const ns = o.metadata?.namespace;
+    if (!ns || o.kind === "Namespace") continue;
+    const text = JSON.stringify(o.kind === "ConfigMap" ? o.data : o.spec ?? {});
+    const seen = new Set();
+    for (const m of text.matchAll(/cluster\.local\/ns\/([a-z0-9-]+)\/sa\/|[a-z0-9-]+\.([a-z0-9-]+)\.svc\.cluster\.local/g)) {
+      const other = m[1] ?? m[2];
+      if (other !== ns && !foreign.has(other) && !seen.has(other)) {
+        seen.add(other);
+        problem(where, `${o.kind} ${o.metadata.name} in namespace ${ns} names namespace ${other} (${m[0]})`);
+      }
+    }
+  }
+  if (objects.some((o) => o.metadata?.namespace) && !objects.some((o) => o.kind === "Namespace" && objects.some((x) => x.metadata?.namespace === o.metadata.name)))
+    problem(where, "no Namespace object for the namespace the objects live in");
   // A workload starts inside its autoscaler's bounds (or the autoscaler
   // undoes the overlay's replica count at once).
   for (const a of objects.filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")) {

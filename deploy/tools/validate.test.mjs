@@ -66,6 +66,9 @@ const manifests = validateCopy((root) => {
     "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  SHOPSPHERE_ADMIN_PASSWORD: hunter2\n");
   replaceIn(root, "deploy/k8s/overlays/prod/kustomization.yaml", "  - rollouts.yaml", "  - rollout.yaml");
   appendFileSync(join(root, "deploy/k8s/base/namespace.yaml"), "  labels: [unclosed\n");
+  // dev (namespace shopsphere-dev) points a service URL at the prod namespace.
+  replaceIn(root, "deploy/k8s/overlays/dev/kustomization.yaml",
+    "value: http://gateway.shopsphere-dev.svc.cluster.local:8080", "value: http://gateway.shopsphere.svc.cluster.local:8080");
 });
 
 const observability = validateCopy((root) => {
@@ -98,6 +101,7 @@ test("each manifest check catches its breakage in a broken copy of deploy/", asy
   assert.match(r.stderr, /Secret leaked is inlined; reference it instead/);
   assert.match(r.stderr, /overlays\/prod\/kustomization\.yaml: resource rollout\.yaml does not exist/);
   assert.match(r.stderr, /namespace\.yaml: YAML: /);
+  assert.match(r.stderr, /render overlays\/dev: ConfigMap shopsphere-config in namespace shopsphere-dev names namespace shopsphere \(gateway\.shopsphere\.svc/);
 });
 
 test("each rule, dashboard and documentation check catches its breakage", async () => {
