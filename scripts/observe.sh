@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # the node -e programs are JavaScript in single quotes
 # `make observe`: Debian's Prometheus against a running platform (the `make
 # run` one, dev profile, unless told otherwise), scraping every service's
 # /metrics with the SLO recording and alerting rules of
@@ -125,7 +126,6 @@ if ((CHECK)); then trap 'exit 130' INT TERM; else trap 'exit 0' INT TERM; fi
 
 api="http://127.0.0.1:$port/api/v1"
 n="${#services[@]}"
-expected_rules="$(grep -cE '^\s*- (alert|record):' "$src/rules.yml")"
 
 # status: one line saying what Prometheus has (targets up, rules loaded and
 # evaluated, recording rules with data); exit 0 when all of it is there.
