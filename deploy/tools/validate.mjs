@@ -459,7 +459,7 @@ for (const [rel, text] of Object.entries(generated)) {
 checkMetrics();
 checkRuleTests();
 checkDocs(topo);
-for (const f of [join(DEPLOY, "compose.yaml")]) if (existsSync(f)) loadDocs(f);
+for (const f of [join(DEPLOY, "compose.yaml"), join(DEPLOY, "observability/loki/promtail.yaml")]) if (existsSync(f)) loadDocs(f);
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`deploy: ${p}`);

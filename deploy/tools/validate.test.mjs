@@ -80,6 +80,7 @@ const observability = validateCopy((root) => {
   // UpstreamBreakerOpen loses its firing case.
   replaceIn(root, "deploy/observability/prometheus/rules.test.yml",
     "      - eval_time: 8m\n        alertname: UpstreamBreakerOpen", "      - eval_time: 8m\n        alertname: ServiceDown");
+  appendFileSync(join(root, "deploy/observability/loki/promtail.yaml"), "scrape_configs: [unclosed\n");
   // The operator's guide drifts from the rules and the manifests.
   replaceIn(root, "docs/operations.md", "| OutboxStuck (page) |", "| OutboxStalled (page) |");
   replaceIn(root, "docs/operations.md", "| ServiceDown (page) |", "| ServiceDown (ticket) |");
@@ -111,6 +112,7 @@ test("each rule, dashboard and documentation check catches its breakage", async 
   assert.match(r.stderr, /rules\.yml: metric bus_consumer_queue_dept is not exported/);
   assert.match(r.stderr, /platform-overview\.json: panel "Targets up" has no query/);
   assert.match(r.stderr, /checkout\.json: not JSON/);
+  assert.match(r.stderr, /promtail\.yaml: YAML: /);
   assert.match(r.stderr, /no promtool test where alert UpstreamBreakerOpen fires/);
   assert.match(r.stderr, /docs\/operations\.md: alert OutboxStuck is not explained in the alert table/);
   assert.match(r.stderr, /docs\/operations\.md: the alert table names OutboxStalled, which no rule file defines/);
