@@ -92,7 +92,8 @@ fuzz:
 	FUZZ_JOBS=$(JOBS) scripts/fuzz.sh
 
 # Prometheus (Debian's package) scraping the `make run` platform with the SLO
-# rules of deploy/observability; foreground, Ctrl-C stops it.
+# rules of deploy/observability; foreground, Ctrl-C stops it. Another
+# profile's platform: SHOPSPHERE_PROFILE=w3 make observe.
 observe:
 	scripts/install-deps.sh
 	scripts/observe.sh

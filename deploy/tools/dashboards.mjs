@@ -88,6 +88,20 @@ const dashboards = {
     panel("Dead letters (15 m)", [["sum by (service) (increase(bus_dead_letters_total[15m]))", "{{service}}"]], { y: 16 }),
     panel("Publish latency p99", [["histogram_quantile(0.99, sum by (le) (rate(bus_publish_latency_seconds_bucket[5m])))", "p99"]], { unit: "s", x: 12, y: 16 }),
   ]),
+  "gateway.json": dashboard("shopsphere-gateway", "ShopSphere: gateway edge, cache and tracing", [
+    panel("Requests at the edge by upstream and status", [["sum by (upstream, status) (rate(gateway_requests_total[5m]))", "{{upstream}} {{status}}"]], { unit: "reqps" }),
+    panel("Edge duration p95 by upstream", [["histogram_quantile(0.95, sum by (upstream, le) (rate(gateway_request_duration_seconds_bucket[5m])))", "{{upstream}}"]], { unit: "s", x: 12 }),
+    panel("Response cache hit ratio", [['sum(rate(gateway_cache_total{result="hit"}[5m])) / sum(rate(gateway_cache_total[5m]))', "hit ratio"]], { unit: "percentunit", y: 8, w: 8 }),
+    panel("Cache invalidations (catalog events, 15 m)", [["sum(increase(gateway_cache_invalidations_total[15m]))", "invalidations"]], { x: 8, y: 8, w: 8 }),
+    panel("Refused with 429 by class", [["sum by (class) (rate(gateway_rate_limited_total[5m]))", "{{class}}"]], { unit: "reqps", x: 16, y: 8, w: 8 }),
+    panel("Rate-limit decisions by backend", [["sum by (backend, result) (rate(ratelimit_decisions_total[5m]))", "{{backend}} {{result}}"], ["max(ratelimit_local_active)", "in-process limiter active"]], { y: 16 }),
+    panel("Spans exported, failed, dropped", [
+      ["sum(rate(trace_spans_exported_total[5m]))", "exported"],
+      ["sum(rate(trace_spans_export_failed_total[5m]))", "export failed"],
+      ["sum(rate(trace_spans_dropped_total[5m]))", "dropped (queue full)"],
+    ], { unit: "reqps", x: 12, y: 16 }),
+    panel("Database transactions retried", [["sum by (service) (rate(db_tx_retries_total[5m]))", "{{service}}"]], { unit: "reqps", y: 24, w: 24 }),
+  ]),
 };
 
 mkdirSync(OUT, { recursive: true });

@@ -15,7 +15,12 @@ import { readTopology } from "./topology.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
-const NS = "shopsphere";
+// The namespace every namespace-bound name is generated for (service hosts,
+// mesh principals, service URLs): "shopsphere", or "shopsphere-dev" while the
+// dev overlay's patches are worked out (devPatches below).
+const BASE_NS = "shopsphere";
+const DEV_NS = "shopsphere-dev";
+let NS = BASE_NS;
 const IMAGE = "shopsphere";
 const PART_OF = { "app.kubernetes.io/part-of": "shopsphere" };
 
@@ -627,7 +632,7 @@ function argoApplication(overlay) {
         targetRevision: prod ? "release" : "main",
         path: `deploy/k8s/overlays/${overlay}`,
       },
-      destination: { server: "https://kubernetes.default.svc", namespace: prod ? NS : `${NS}-dev` },
+      destination: { server: "https://kubernetes.default.svc", namespace: prod ? BASE_NS : DEV_NS },
       syncPolicy: prod
         ? { syncOptions: ["CreateNamespace=true"] }
         : { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
@@ -642,26 +647,77 @@ function dump(docs) {
   return HEADER + docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join("---\n");
 }
 
-export function generate(topo) {
+// The base's documents per file, for the namespace NS.
+function baseDocs(topo, all) {
   const files = {};
-  const all = [...topo.services, ...topo.sandboxes];
-  const baseResources = ["namespace.yaml", "config.yaml", "migrate.yaml", "istio.yaml"];
-  files["base/namespace.yaml"] = dump([
+  files["namespace.yaml"] = [
     {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: NS, labels: { ...PART_OF, "istio-injection": "enabled" } },
     },
-  ]);
-  files["base/config.yaml"] = dump([configMap(topo), triggerAuthentication()]);
-  files["base/migrate.yaml"] = dump([serviceAccount({ name: "migrate" }), migrateJob()]);
-  files["base/istio.yaml"] = dump([peerAuthentication(), ...ingress()]);
+  ];
+  files["config.yaml"] = [configMap(topo), triggerAuthentication()];
+  files["migrate.yaml"] = [serviceAccount({ name: "migrate" }), migrateJob()];
+  files["istio.yaml"] = [peerAuthentication(), ...ingress()];
   for (const s of topo.services) {
     const docs = [serviceAccount(s), deployment(s), service(s), pdb(s), networkPolicy(s, topo, all)];
     docs.push(s.consumes ? scaledObject(s) : hpa(s));
     docs.push(authorizationPolicy(s, topo), destinationRule(s), virtualService(s));
-    files[`base/${s.name}.yaml`] = dump(docs);
-    baseResources.push(`${s.name}.yaml`);
+    files[`${s.name}.yaml`] = docs;
+  }
+  return files;
+}
+
+// JSON-pointer replace operations that turn a into b (same shape; a list
+// of another length is replaced whole).
+function diffOps(a, b, path = "") {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const bothObjects = a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b);
+  if (!bothObjects || (Array.isArray(a) && a.length !== b.length)) return [{ op: "replace", path: path || "/", value: b }];
+  const ops = [];
+  for (const k of Object.keys(b)) {
+    const p = `${path}/${String(k).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    ops.push(...(k in a ? diffOps(a[k], b[k], p) : [{ op: "add", path: p, value: b[k] }]));
+  }
+  return ops;
+}
+
+// The dev overlay lives in its own namespace: every name bound to the
+// namespace (hosts, principals, URLs) is patched to what the base would say
+// there (kustomize's namespace setting renames the Namespace object). Worked out by generating the base for
+// DEV_NS and diffing; the overlay's own namespace setting does the rest.
+function devPatches(topo, all, base) {
+  NS = DEV_NS;
+  let dev;
+  try {
+    dev = baseDocs(topo, all);
+  } finally {
+    NS = BASE_NS;
+  }
+  const patches = [];
+  for (const [rel, docs] of Object.entries(base)) {
+    docs.forEach((doc, i) => {
+      // kustomize's namespace setting renames the Namespace itself.
+      if (doc.kind === "Namespace") return;
+      const { namespace: _a, ...meta } = doc.metadata;
+      const { namespace: _b, ...devMeta } = dev[rel][i].metadata;
+      const ops = diffOps({ ...doc, metadata: meta }, { ...dev[rel][i], metadata: devMeta });
+      if (ops.length > 0) patches.push({ target: { kind: doc.kind, name: doc.metadata.name }, patch: YAML.stringify(ops) });
+    });
+  }
+  return patches;
+}
+
+export function generate(topo) {
+  const files = {};
+  const all = [...topo.services, ...topo.sandboxes];
+  const baseResources = ["namespace.yaml", "config.yaml", "migrate.yaml", "istio.yaml"];
+  const base = baseDocs(topo, all);
+  for (const [rel, docs] of Object.entries(base)) {
+    files[`base/${rel}`] = dump(docs);
+    if (rel !== "namespace.yaml" && rel !== "config.yaml" && rel !== "migrate.yaml" && rel !== "istio.yaml")
+      baseResources.push(rel);
   }
   files["base/kustomization.yaml"] = dump([
     {
@@ -675,10 +731,15 @@ export function generate(topo) {
 
   // dev: one replica each, the simulated external systems, debug logs.
   const sandboxDocs = [];
-  for (const s of topo.sandboxes) {
-    const d = deployment(s, { replicas: 1 });
-    sandboxDocs.push(serviceAccount(s), d, service(s), pdb(s), networkPolicy(s, topo, all));
-    sandboxDocs.push(authorizationPolicy(s, topo));
+  NS = DEV_NS;
+  try {
+    for (const s of topo.sandboxes) {
+      const d = deployment(s, { replicas: 1 });
+      sandboxDocs.push(serviceAccount(s), d, service(s), pdb(s), networkPolicy(s, topo, all));
+      sandboxDocs.push(authorizationPolicy(s, topo));
+    }
+  } finally {
+    NS = BASE_NS;
   }
   files["overlays/dev/sandboxes.yaml"] = dump(sandboxDocs);
   const devUrls = {};
@@ -701,7 +762,7 @@ export function generate(topo) {
     {
       apiVersion: "kustomize.config.k8s.io/v1beta1",
       kind: "Kustomization",
-      namespace: `${NS}-dev`,
+      namespace: DEV_NS,
       resources: ["../../base", "sandboxes.yaml"],
       patches: [
         { path: "config-patch.yaml" },
@@ -709,6 +770,17 @@ export function generate(topo) {
           target: { kind: "Deployment" },
           patch: YAML.stringify([{ op: "replace", path: "/spec/replicas", value: 1 }]),
         },
+        // The autoscalers' floor too, or they would scale each back to 2.
+        {
+          target: { kind: "HorizontalPodAutoscaler" },
+          patch: YAML.stringify([{ op: "replace", path: "/spec/minReplicas", value: 1 }]),
+        },
+        {
+          target: { kind: "ScaledObject" },
+          patch: YAML.stringify([{ op: "replace", path: "/spec/minReplicaCount", value: 1 }]),
+        },
+        // Hosts, principals and URLs of the shopsphere-dev namespace.
+        ...devPatches(topo, all, base),
       ],
       images: [{ name: IMAGE, newName: "registry.example.com/shopsphere/shopsphere", newTag: "main" }],
     },

@@ -15,7 +15,11 @@
 //    read it, and to no other.
 // 3. The committed manifests equal what generate.mjs makes from src/ today.
 // 4. The Grafana dashboards and Prometheus rules name only metrics that the
-//    services export (or that the rules record).
+//    services export (or that the rules record); every dashboard parses and
+//    every panel has a query; every alert has a promtool test where it fires
+//    and one where it stays quiet.
+// 5. docs/operations.md explains every alert of the rules (with its
+//    severity) and gives every service's autoscaler and bounds as rendered.
 //
 //   node deploy/tools/validate.mjs [--root DIR]     exit 1 on any problem
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -24,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { generate } from "./generate.mjs";
 import { readTopology } from "./topology.mjs";
+import { metricNamesIn } from "./promql.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -193,9 +198,14 @@ function render(dir) {
       }
     }
   }
+  // As kustomize (3.8 and later) does, a Namespace object takes the name.
   if (k.namespace)
     objects = objects.map((o) =>
-      CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: k.namespace } },
+      o.kind === "Namespace"
+        ? { ...o, metadata: { ...o.metadata, name: k.namespace } }
+        : CLUSTER_SCOPED.has(o.kind)
+          ? o
+          : { ...o, metadata: { ...o.metadata, namespace: k.namespace } },
     );
   return objects;
 }
@@ -250,6 +260,36 @@ function checkPolicy(objects, overlay, topo) {
     if (scaled && !scaled.spec.triggers.some((t) => t.type === "rabbitmq" && t.metadata.queueName === `shopsphere.${s.name}`))
       problem(where, `ScaledObject ${s.name} does not watch queue shopsphere.${s.name}`);
   }
+  // Names bound to a namespace (service hosts, mesh principals, service
+  // URLs) name the namespace the object lives in, or the mesh's and the
+  // monitoring's own: an overlay in another namespace must patch them all.
+  const foreign = new Set(["istio-system", "monitoring"]);
+  for (const o of objects) {
+    const ns = o.metadata?.namespace;
+    if (!ns || o.kind === "Namespace") continue;
+    const text = JSON.stringify(o.kind === "ConfigMap" ? o.data : o.spec ?? {});
+    const seen = new Set();
+    for (const m of text.matchAll(/cluster\.local\/ns\/([a-z0-9-]+)\/sa\/|[a-z0-9-]+\.([a-z0-9-]+)\.svc\.cluster\.local/g)) {
+      const other = m[1] ?? m[2];
+      if (other !== ns && !foreign.has(other) && !seen.has(other)) {
+        seen.add(other);
+        problem(where, `${o.kind} ${o.metadata.name} in namespace ${ns} names namespace ${other} (${m[0]})`);
+      }
+    }
+  }
+  if (objects.some((o) => o.metadata?.namespace) && !objects.some((o) => o.kind === "Namespace" && objects.some((x) => x.metadata?.namespace === o.metadata.name)))
+    problem(where, "no Namespace object for the namespace the objects live in");
+  // A workload starts inside its autoscaler's bounds (or the autoscaler
+  // undoes the overlay's replica count at once).
+  for (const a of objects.filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")) {
+    const ref = a.spec.scaleTargetRef ?? {};
+    const kind = ref.kind ?? "Deployment";
+    const target = objects.find((o) => o.kind === kind && o.metadata.name === ref.name);
+    const [min, max] = a.kind === "ScaledObject" ? [a.spec.minReplicaCount ?? 0, a.spec.maxReplicaCount ?? 100] : [a.spec.minReplicas ?? 1, a.spec.maxReplicas];
+    if (!target) problem(where, `${a.kind} ${a.metadata.name} scales ${kind} ${ref.name}, which does not exist`);
+    else if (target.spec.replicas !== undefined && (target.spec.replicas < min || target.spec.replicas > max))
+      problem(where, `${kind} ${ref.name} has ${target.spec.replicas} replicas, outside its ${a.kind}'s ${min}..${max}`);
+  }
   // The mesh allow-list is the code's call graph.
   const present = new Set(byKind("Deployment").map((d) => d.metadata.name));
   const nodes = [...topo.services, ...topo.sandboxes].filter((s) => present.has(s.name));
@@ -286,20 +326,6 @@ function exportedMetrics() {
   return names;
 }
 
-const PROMQL_WORDS = new Set([
-  "sum", "rate", "irate", "increase", "histogram_quantile", "by", "without", "on", "ignoring", "group_left",
-  "group_right", "and", "or", "unless", "max", "min", "avg", "count", "topk", "bottomk", "abs", "clamp_min",
-  "clamp_max", "delta", "deriv", "time", "vector", "scalar", "le", "offset", "bool", "absent", "label_replace",
-  "max_over_time", "min_over_time", "avg_over_time", "changes", "resets", "round", "floor", "ceil", "sort", "sort_desc",
-]);
-
-function metricNamesIn(expr) {
-  const cleaned = expr.replace(/\{[^}]*\}/g, "{}").replace(/"[^"]*"/g, '""').replace(/\[[^\]]*\]/g, "[]");
-  return [...cleaned.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
-    .map((m) => m[0])
-    .filter((w) => !PROMQL_WORDS.has(w) && /_/.test(w) && !/^(service|route|status|method|step|upstream|outcome|job|instance)$/.test(w));
-}
-
 function checkMetrics() {
   const known = exportedMetrics();
   const ruleFiles = walk(join(DEPLOY, "observability/prometheus"), [".yml", ".yaml"]).filter((f) => !f.endsWith(".test.yml") && !f.endsWith("prometheus.yml"));
@@ -315,13 +341,105 @@ function checkMetrics() {
     }
   }
   for (const f of walk(join(DEPLOY, "observability/grafana"), [".json"])) {
-    const dash = JSON.parse(readFileSync(f, "utf8"));
-    for (const panel of dash.panels ?? []) for (const t of panel.targets ?? []) exprs.push([relative(ROOT, f), t.expr]);
+    let dash;
+    try {
+      dash = JSON.parse(readFileSync(f, "utf8"));
+    } catch (e) {
+      problem(relative(ROOT, f), `not JSON: ${e.message}`);
+      continue;
+    }
+    const panels = dash.panels ?? [];
+    if (panels.length === 0) problem(relative(ROOT, f), "a dashboard without panels");
+    for (const panel of panels) {
+      if (!(panel.targets ?? []).some((t) => typeof t.expr === "string" && t.expr.trim() !== ""))
+        problem(relative(ROOT, f), `panel "${panel.title}" has no query`);
+      for (const t of panel.targets ?? []) exprs.push([relative(ROOT, f), t.expr]);
+    }
   }
   if (exprs.length === 0) problem("deploy/observability", "no rules or dashboards found");
   for (const [where, expr] of exprs)
     for (const name of metricNamesIn(String(expr)))
       if (!known.has(name)) problem(where, `metric ${name} is not exported by any service`);
+}
+
+// Every alert has a promtool case where it fires and one where it stays quiet.
+function checkRuleTests() {
+  const dir = join(DEPLOY, "observability/prometheus");
+  const alerts = new Set();
+  for (const f of walk(dir, [".yml", ".yaml"]).filter((f) => !f.endsWith(".test.yml") && !f.endsWith("prometheus.yml")))
+    for (const doc of loadDocs(f)) for (const g of doc.groups ?? []) for (const r of g.rules ?? []) if (r.alert) alerts.add(r.alert);
+  const fires = new Set();
+  const quiet = new Set();
+  for (const f of walk(dir, [".test.yml"]))
+    for (const doc of loadDocs(f))
+      for (const t of doc.tests ?? [])
+        for (const a of t.alert_rule_test ?? []) ((a.exp_alerts ?? []).length > 0 ? fires : quiet).add(a.alertname);
+  for (const a of alerts) {
+    if (!fires.has(a)) problem("deploy/observability/prometheus", `no promtool test where alert ${a} fires`);
+    if (!quiet.has(a)) problem("deploy/observability/prometheus", `no promtool test where alert ${a} stays quiet`);
+  }
+}
+
+// --- 5. docs/operations.md agrees with the rules and the manifests ----------------
+// Its alert table names every alert of the rule files with its severity, and
+// its scaling table gives every service's autoscaler and bounds as rendered.
+function tableRows(text, heading) {
+  const at = text.indexOf(heading);
+  if (at < 0) return null;
+  const rows = [];
+  let inTable = false;
+  for (const line of text.slice(at).split("\n").slice(1)) {
+    if (line.startsWith("|")) {
+      inTable = true;
+      const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+      if (!/^-+$/.test(cells[0]) && cells[0] !== "alert" && cells[0] !== "service") rows.push(cells);
+    } else if (inTable) break;
+  }
+  return rows;
+}
+
+function checkDocs(topo) {
+  const path = join(ROOT, "docs/operations.md");
+  const where = "docs/operations.md";
+  if (!existsSync(path)) {
+    problem(where, "missing");
+    return;
+  }
+  const text = readFileSync(path, "utf8");
+  const alerts = new Map();
+  for (const f of walk(join(DEPLOY, "observability/prometheus"), [".yml", ".yaml"]).filter((f) => !f.endsWith(".test.yml") && !f.endsWith("prometheus.yml")))
+    for (const doc of loadDocs(f))
+      for (const g of doc.groups ?? []) for (const r of g.rules ?? []) if (r.alert) alerts.set(r.alert, r.labels?.severity);
+  const alertRows = tableRows(text, "<!-- alerts -->");
+  if (!alertRows) problem(where, "no alert table (marked <!-- alerts -->)");
+  else {
+    const documented = new Map(alertRows.map((c) => { const m = /^(\w+) \((\w+)\)$/.exec(c[0]); return m ? [m[1], m[2]] : [c[0], undefined]; }));
+    for (const [name, severity] of alerts) {
+      if (!documented.has(name)) problem(where, `alert ${name} is not explained in the alert table`);
+      else if (documented.get(name) !== severity) problem(where, `alert ${name} is ${severity} in the rules, ${documented.get(name)} in the table`);
+    }
+    for (const name of documented.keys()) if (!alerts.has(name)) problem(where, `the alert table names ${name}, which no rule file defines`);
+  }
+  const scaleRows = tableRows(text, "<!-- scaling -->");
+  if (!scaleRows) {
+    problem(where, "no scaling table (marked <!-- scaling -->)");
+    return;
+  }
+  const objects = render(join(DEPLOY, "k8s", "base"));
+  const documented = new Map(scaleRows.map((c) => [c[0].replace(/`/g, ""), c]));
+  for (const s of topo.services) {
+    const row = documented.get(s.name);
+    if (!row) {
+      problem(where, `${s.name} has no row in the scaling table`);
+      continue;
+    }
+    const h = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === s.name);
+    const k = objects.find((o) => o.kind === "ScaledObject" && o.metadata.name === s.name);
+    const [kind, min, max] = k ? ["KEDA", k.spec.minReplicaCount, k.spec.maxReplicaCount] : h ? ["HPA", h.spec.minReplicas, h.spec.maxReplicas] : ["none"];
+    const says = `${row[1]} ${row[2]}`;
+    if (!says.startsWith(`${kind} ${min}–${max}`)) problem(where, `${s.name}: the scaling table says "${says}", the manifests ${kind} ${min}–${max}`);
+  }
+  for (const name of documented.keys()) if (!topo.services.some((s) => s.name === name)) problem(where, `the scaling table names ${name}, which is no service`);
 }
 
 // --- main -------------------------------------------------------------------------
@@ -346,7 +464,9 @@ for (const [rel, text] of Object.entries(generated)) {
     problem(relative(ROOT, path), "differs from what deploy/tools/generate.mjs makes from src/ (run it and commit)");
 }
 checkMetrics();
-for (const f of [join(DEPLOY, "compose.yaml")]) if (existsSync(f)) loadDocs(f);
+checkRuleTests();
+checkDocs(topo);
+for (const f of [join(DEPLOY, "compose.yaml"), join(DEPLOY, "observability/loki/promtail.yaml")]) if (existsSync(f)) loadDocs(f);
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`deploy: ${p}`);

@@ -8,13 +8,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { API, PORT_BASE, call, eventually, sleep } from './lib.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API, PORT_BASE, ROOT, call, eventually, sleep } from './lib.mjs';
 
 const RUN = randomUUID().slice(0, 8);
-// Whether some service consumes order.confirmed yet (the discovery, review,
-// notification and admin services do); until then only the producer side
-// of the event is checked.
-const CONSUMED = true; // the search service consumes it (popularity)
+const CONSUMED = true; // order.confirmed has consumers (below)
+// Every service whose event table handles order.confirmed ({"order.confirmed",
+// handler} in src/services/<name>/*.c): each one's consume span must be in
+// the trace.
+const CONSUMERS = readdirSync(join(ROOT, 'src/services'), { withFileTypes: true }).filter((d) => d.isDirectory())
+  .map((d) => d.name).filter((svc) => readdirSync(join(ROOT, 'src/services', svc)).some((f) => f.endsWith('.c') &&
+    /\{\s*"order\.confirmed"\s*,\s*\w+\s*\}/.test(readFileSync(join(ROOT, 'src/services', svc, f), 'utf8')))).sort();
 const spans = []; // every span received, with its service name
 let receiver;
 let admin;
@@ -112,10 +117,11 @@ test('one checkout is one trace across the services, the sandbox and the event c
     const t = mine();
     const services = new Set(t.map((s) => s.service));
     const ids = new Set(t.map((s) => s.spanId));
-    return need.every((n) => services.has(n)) && (!CONSUMED || t.some((s) => s.name === 'consume order.confirmed')) &&
+    const consumed = new Set(t.filter((s) => s.name === 'consume order.confirmed').map((s) => s.service));
+    return need.every((n) => services.has(n)) && (!CONSUMED || CONSUMERS.every((c) => consumed.has(c))) &&
       t.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
   };
-  for (const deadline = Date.now() + 30000; !complete() && Date.now() < deadline;) await sleep(250);
+  for (const deadline = Date.now() + 60000; !complete() && Date.now() < deadline;) await sleep(250);
   assert.ok(complete(), `spans of trace ${traceId}: ${JSON.stringify(mine().map((s) => [s.service, s.name]))}`);
   const t = mine();
 
@@ -157,6 +163,9 @@ test('one checkout is one trace across the services, the sandbox and the event c
   const consumers = t.filter((s) => s.name === 'consume order.confirmed');
   assert.ok((!CONSUMED || consumers.length > 0) && consumers.every((c) => c.parentSpanId === publish.spanId),
     'consumers hang under the publish span');
+  // Every consumer of the event, as its code declares, and no other service.
+  assert.ok(CONSUMERS.length >= 5, `consumers found in src/services: ${CONSUMERS}`);
+  assert.deepEqual([...new Set(consumers.map((c) => c.service))].sort(), CONSUMERS);
 
   // Database transactions are spans of the services that ran them.
   assert.ok(t.some((s) => s.service === 'order' && s.name === 'tx order'), 'order\'s transactions are traced');
