@@ -14,7 +14,8 @@ cd "$ROOT"
 usage() {
   cat <<'EOF'
 usage: scripts/bench.sh [--runs N] [--duration 10s] [--threads 2] [--connections 64]
-                        [--warmup 2s] [--keep-infra] [--only one-process|per-service|events|search-100k|loadtest]
+                        [--warmup 2s] [--keep-infra] [--only one-process|per-service|events|search-100k|loadtest|search]
+                        [--topology one-process|per-service]
 
 Measures, with wrk (-t2 -c64 -d10s, 3 runs each, medians reported):
   nginx        a 1.5 KB static JSON file (nginx, 2 workers): the machine's ceiling
@@ -28,7 +29,9 @@ Then, in the per-service topology, the seed's load test (`shopsphere
 loadtest`, ramp to 100 then 200 shoppers) with the strict SLO of DESIGN §8;
 its verdict is a row. --only loadtest runs just the per-service cart row and
 the load test; SHOPSPHERE_LOADTEST_STAGES shortens its stages (k6 syntax,
-e.g. 10s:100,20s:100,10s:200,20s:200,10s:0).
+e.g. 10s:100,20s:100,10s:200,20s:200,10s:0). --only search runs just the
+search, suggest, search-lag and recommendation rows in each topology.
+--topology limits the platform rows to one topology.
 
 Run `make build` first (`make bench` does). The bench servers (var/bench) are
 started if needed and stopped afterwards unless --keep-infra.
@@ -45,6 +48,7 @@ CONNECTIONS=64
 WARMUP=2s
 KEEP_INFRA=0
 ONLY=""
+TOPOLOGY=""
 while (($#)); do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -55,6 +59,7 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --keep-infra) KEEP_INFRA=1; shift ;;
     --only) ONLY="$2"; shift 2 ;;
+    --topology) TOPOLOGY="$2"; shift 2 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
@@ -307,10 +312,15 @@ catalog_rows() {
 # active product. SUFFIX names the catalog size in the row names.
 search_rows() {
   local topo="$1" suffix="${2:-1k products}" want="${3:-}" i total=""
-  for ((i = 0; i < 600; i++)); do
+  # A 100k fill is read from the catalog page by page, then written in one
+  # transaction: minutes on a loaded machine, so up to half an hour.
+  local wait_s=600
+  [[ -n "$want" ]] && wait_s=1800
+  for ((i = 0; i < wait_s; i++)); do
     total="$(curl -s --max-time 5 "http://127.0.0.1:$BASE/api/v1/search?limit=1" |
              grep -o '"total":[0-9]*' | cut -d: -f2 || true)"
     [[ -n "$total" && "$total" != 0 && ( -z "$want" || "$total" -ge "$want" ) ]] && break
+    ((i % 60 == 59)) && say "$topo: waiting for the search index: ${total:-no answer} of ${want:-any} products"
     sleep 1
   done
   if [[ -z "$total" || "$total" == 0 ]]; then
@@ -323,10 +333,16 @@ search_rows() {
   bench_row "search, keyword + facets, $suffix (gateway)" "$topo" \
     "http://127.0.0.1:$BASE/api/v1/search?q=tee" --script "$ROOT/bench/wrk/search.lua" \
     ${bar_rps:+--min-rps "$bar_rps"} --max-p99 "$bar_p99"
+  # The same queries, every request a miss of the service's answer cache
+  # (bench/wrk/search_uncached.lua): what a long tail of distinct queries
+  # costs, the SQL with its facets each time.
+  bench_row "search, uncached, $suffix (gateway)" "$topo" \
+    "http://127.0.0.1:$BASE/api/v1/search?q=tee" --script "$ROOT/bench/wrk/search_uncached.lua" \
+    ${bar_rps:+--min-rps "$bar_rps"} --max-p99 "$bar_p99"
   bench_row "search suggest, $suffix (gateway)" "$topo" \
     "http://127.0.0.1:$BASE/api/v1/search/suggest?q=no" --script "$ROOT/bench/wrk/suggest.lua" \
     --min-rps 10000 --max-p99 10
-  [[ -z "$want" ]] && search_lag_row "$topo"
+  search_lag_row "$topo" "${2:+, $suffix}"
   return 0
 }
 
@@ -357,9 +373,10 @@ lag_row() {
   R_NOTE[idx]="$note"
 }
 
-# The catalog change -> searchable lag (bar: p99 under a second).
+# The catalog change -> searchable lag (bar: p99 under a second); $2 is
+# appended to the row's name (the catalog's size when it is not the demo's).
 search_lag_row() {
-  lag_row "$1" "search lag, catalog change to hit" bench/search_lag.mjs SEARCH_LAG 1000 \
+  lag_row "$1" "search lag, catalog change to hit${2:-}" bench/search_lag.mjs SEARCH_LAG 1000 \
     "ms from POST /products answered to the first search that finds it"
 }
 
@@ -395,8 +412,18 @@ search_100k_rows() {
   fi
   say "100k catalog: migrations and seed (the first time takes minutes)"
   SHOPSPHERE_DATABASE_URL="$db_url" "$BIN" migrate >/dev/null
-  SHOPSPHERE_DATABASE_URL="$db_url" "$BIN" seed --products 100000 >/dev/null
-  psql -X -q "$db_url" -c "DELETE FROM product.outbox" >/dev/null || true
+  local have
+  have="$(psql -X -q "$db_url" -tAc "SELECT count(*) FROM product.products" 2>/dev/null || echo 0)"
+  if ((${have:-0} < 100000)); then
+    # its progress bar goes to stderr; a partial seed from an interrupted
+    # run is completed (products are keyed by SKU)
+    SHOPSPHERE_DATABASE_URL="$db_url" "$BIN" seed --products 100000 >/dev/null
+  else
+    say "100k catalog: $have products already seeded"
+  fi
+  # (vacuumed: the outbox gauge counts this table every second, and 100,000
+  # dead rows made that count take a few hundred milliseconds)
+  psql -X -q "$db_url" -c "DELETE FROM product.outbox" -c "VACUUM product.outbox" >/dev/null || true
   SHOPSPHERE_DATABASE_URL="$db_url" start_platform one-process
   search_rows one-process "100k products" 100000
   stop_platform
@@ -842,11 +869,16 @@ stop_nginx
 NGINX_RPS="${R_RPS[0]}"
 
 for topo in one-process per-service; do
-  [[ -z "$ONLY" || "$ONLY" == "$topo" || ( "$ONLY" == loadtest && "$topo" == per-service ) ]] || continue
+  [[ -z "$ONLY" || "$ONLY" == "$topo" || "$ONLY" == search ||
+     ( "$ONLY" == loadtest && "$topo" == per-service ) ]] || continue
+  [[ -z "$TOPOLOGY" || "$TOPOLOGY" == "$topo" ]] || continue
   start_platform "$topo"
   if [[ "$ONLY" == loadtest ]]; then
     cart_rows "$topo"
     loadtest_row "$topo"
+  elif [[ "$ONLY" == search ]]; then
+    search_rows "$topo"
+    recommendation_rows "$topo"
   else
     bench_rows "$topo"
   fi
