@@ -195,7 +195,10 @@ static size_t answer_slot_of(const char *key) {
 }
 
 /* Answers from the cache when the same query string was answered since the
- * index last changed; counts it in the query log like a fresh search. */
+ * index last changed; counts it in the query log like a fresh search. An
+ * answer past its TTL is still given while another request recomputes it
+ * (the index has not changed: it is still right); the first request to find
+ * it expired is the one that recomputes. */
 static bool answer_cached(struct search_state *st, struct http_request *req,
                           const char *key, struct http_response *res) {
   struct answer_slot *a = &st->answers[answer_slot_of(key)];
@@ -204,8 +207,15 @@ static bool answer_cached(struct search_state *st, struct http_request *req,
   char *normalized = NULL;
   bool zero = false;
   pthread_mutex_lock(&st->answer_lock);
-  if (a->key != NULL && a->generation == gen &&
-      mono_ms() - a->at_ms < ANSWER_TTL_MS && strcmp(a->key, key) == 0) {
+  int64_t now = mono_ms();
+  bool fresh = false;
+  if (a->key != NULL && a->generation == gen && strcmp(a->key, key) == 0) {
+    fresh =
+        now - a->at_ms < ANSWER_TTL_MS ||
+        (a->refreshing_ms != 0 && now - a->refreshing_ms < ANSWER_REFRESH_MS);
+    if (!fresh) a->refreshing_ms = now; /* this request recomputes it */
+  }
+  if (fresh) {
     hit = http_reply(res, 200, "application/json", a->body, a->len) == KIT_OK;
     if (hit && a->normalized != NULL)
       normalized = arena_strdup(req->arena, a->normalized);
@@ -231,7 +241,7 @@ static void answer_keep(struct search_state *st, const char *key, int64_t gen,
   free(a->key);
   free(a->body);
   free(a->normalized);
-  *a = (struct answer_slot){k, b, strlen(b), n, zero, gen, mono_ms()};
+  *a = (struct answer_slot){k, b, strlen(b), n, zero, gen, mono_ms(), 0};
   pthread_mutex_unlock(&st->answer_lock);
 }
 
