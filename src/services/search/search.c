@@ -26,9 +26,8 @@
 #define REFRESH_MS 100   /* how often the refresher looks */
 #define DB_CHECK_MS 1000 /* how often it asks the backend's generation */
 #define MIN_REBUILD_GAP_MS 250
-#define WEIGHT_REFRESH_MS                                                      \
-  10000                      /* suggestion weights follow sales this late      \
-                              */
+/* suggestion weights follow sales this late */
+#define WEIGHT_REFRESH_MS 10000
 #define FLUSH_MS 2000        /* query log to the database */
 #define REINDEX_TICK_MS 5000 /* the reindexer's look for work (and retries) */
 
